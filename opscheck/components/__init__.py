@@ -1,0 +1,84 @@
+"""Components: the typed, validated entries of an inventory, one model per kind.
+
+``KINDS`` is a lazy registry (testinfra style): kind name -> ``"module:Class"``. A model
+module imports pydantic only, never a client library, so loading an inventory stays cheap.
+A model may declare ``ITEMS``: argument names a check can ask for next to the component
+(``mount`` -> the component's ``mounts``); the check is then parametrized per item.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from opscheck import secrets
+
+KINDS: dict[str, str] = {
+    "host": "opscheck.components.host:HostComponent",
+}
+
+#: every kind marker the suite registers, whether or not its model is loaded yet
+KIND_NAMES = ("host", "redis", "postgres", "sqlite", "http", "prometheus", "docker", "gpu",
+              "nats", "queue", "files", "backup")
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def model_for(kind: str) -> type[Component]:
+    """The model class of ``kind`` (imported on first use). KeyError if unknown."""
+    module, _, cls = KINDS[kind].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+class Component(BaseModel):
+    """Fields every component has. Kinds subclass this and add their own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ITEMS: ClassVar[dict[str, str]] = {}
+    #: fields whose value names an environment variable holding a secret
+    SECRET_VARS: ClassVar[tuple[str, ...]] = ()
+
+    name: str = Field(description="unique name of the component, used in ids and reports")
+    kind: str = Field(description="what it is: host, redis, postgres, …")
+    description: str = ""
+    timeout: float | None = Field(default=None, gt=0, le=600,
+                                  description="network timeout in seconds (default: [system])")
+
+    @field_validator("name")
+    @classmethod
+    def _name_shape(cls, value: str) -> str:
+        if not NAME.match(value):
+            raise ValueError(f"name {value!r} must start with a letter or digit and use only "
+                             "letters, digits, '-', '_' and '.'")
+        return value
+
+    @model_validator(mode="after")
+    def _secret_vars_set(self) -> Component:
+        for field in self.SECRET_VARS:
+            var = getattr(self, field)
+            if var and secrets.resolve(var) is None:
+                raise ValueError(
+                    f"environment variable {var} (named by {field}) is not set; "
+                    f"export {var} before running, or remove {field}")
+        return self
+
+    def secret(self, field: str) -> str | None:
+        """The secret held by the variable that ``field`` names, or None."""
+        var = getattr(self, field)
+        return os.environ.get(var) if var else None
+
+    @property
+    def address(self) -> str:
+        """Where the component is, for messages (kinds override)."""
+        return self.name
+
+    def __str__(self) -> str:
+        return self.name
+
+    def items(self, argname: str) -> list[Any]:
+        return list(getattr(self, self.ITEMS[argname]))

@@ -1,0 +1,188 @@
+"""The inventory: a TOML file describing one deployment, validated into typed components.
+
+Loading never raises a traceback at an operator: every problem becomes an
+:class:`InventoryError` whose one line names the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from opscheck import secrets
+from opscheck.components import KINDS, Component, model_for
+
+
+class InventoryError(Exception):
+    """A bad inventory: ``str()`` is the one-line message (file, key, fix)."""
+
+    def __init__(self, path: Path | str, key: str, problem: str) -> None:
+        self.path, self.key, self.problem = str(path), key, problem
+        where = f"{self.path}: {key}: " if key else f"{self.path}: "
+        super().__init__(where + problem)
+
+
+class System(BaseModel):
+    """``[system]``: the deployment as a whole."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="this-host", description="the system's name, shown in reports")
+    description: str = ""
+    timeout: float = Field(default=3.0, gt=0, le=600,
+                           description="default network timeout of every component, seconds")
+    emergency_stop: str | None = Field(
+        default=None, description="path of the file whose presence halts the system")
+
+
+#: top-level tables besides [system] and [[components]]: name -> "module:Model".
+#: Plugins add theirs (probes, backups, remediation, …); an unknown table is an error.
+SECTIONS: dict[str, str] = {"system": "opscheck.inventory:System"}
+
+
+@dataclass
+class Inventory:
+    path: Path
+    system: System
+    components: list[Component]
+    sections: dict[str, Any] = field(default_factory=dict)
+
+    def of_kind(self, kind: str) -> list[Component]:
+        return [c for c in self.components if c.kind == kind]
+
+    def get(self, name: str) -> Component | None:
+        return next((c for c in self.components if c.name == name), None)
+
+    def section(self, name: str) -> Any:
+        return self.sections.get(name)
+
+    def resolve_path(self, path: str | Path) -> Path:
+        """A path from the inventory: absolute, or relative to the inventory file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.path.parent / p)
+
+    def __iter__(self) -> Iterator[Component]:
+        return iter(self.components)
+
+
+def load(path: Path | str) -> Inventory:
+    """Read and validate the inventory at ``path``. Raises :class:`InventoryError`."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InventoryError(path, "", "inventory file not found; pass --inventory PATH or set "
+                             "OPSCHECK_INVENTORY to an existing file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InventoryError(path, "", f"cannot read the inventory ({exc}); check the path "
+                             "and its permissions") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InventoryError(path, "", f"TOML syntax error: {exc}; fix the syntax there") from None
+    return parse(raw, path)
+
+
+def parse(raw: dict[str, Any], path: Path) -> Inventory:
+    allowed = ["components", *SECTIONS]
+    for key in raw:
+        if key not in allowed:
+            raise InventoryError(path, key, f"unknown table '{key}'; allowed: "
+                                 f"{', '.join(sorted(allowed))}")
+    for where in secrets.inline_secrets(raw):
+        raise InventoryError(path, where, "secret written inline; the inventory never holds "
+                             "secrets: name an environment variable instead (password_env = "
+                             "\"MY_PASSWORD\") and export it")
+    system = _validate(System, raw.get("system", {}), path, "system", {})
+    base = {"base": path.parent, "system": system}
+    components = _components(raw.get("components", []), path, base)
+    sections = {}
+    for name, spec in SECTIONS.items():
+        if name != "system" and name in raw:
+            module, _, cls = spec.partition(":")
+            model = getattr(importlib.import_module(module), cls)
+            sections[name] = _validate(model, raw[name], path, name,
+                                       {**base, "components": components})
+    return Inventory(path=path, system=system, components=components, sections=sections)
+
+
+def _components(entries: Any, path: Path, context: dict[str, Any]) -> list[Component]:
+    if not isinstance(entries, list):
+        raise InventoryError(path, "components", "must be an array of tables: write each "
+                             "component under its own [[components]] header")
+    seen: dict[str, int] = {}
+    result: list[Component] = []
+    for i, entry in enumerate(entries):
+        where = f"components[{i}]"
+        if not isinstance(entry, dict):
+            raise InventoryError(path, where, "must be a table with name and kind")
+        label = f"{where} ({entry['name']})" if isinstance(entry.get("name"), str) else where
+        kind = entry.get("kind")
+        if kind is None:
+            raise InventoryError(path, f"{label}.kind", "missing; add kind = one of "
+                                 f"{', '.join(sorted(KINDS))}")
+        if kind not in KINDS:
+            raise InventoryError(path, f"{label}.kind", f"unknown kind {kind!r}; use one of "
+                                 f"{', '.join(sorted(KINDS))}")
+        component = _validate(model_for(kind), entry, path, label, context)
+        if component.name in seen:
+            raise InventoryError(path, f"{label}.name", f"duplicate component name "
+                                 f"{component.name!r} (also components[{seen[component.name]}]); "
+                                 "give each component a unique name")
+        seen[component.name] = i
+        if component.timeout is None:
+            component.timeout = context["system"].timeout
+        result.append(component)
+    return result
+
+
+def _validate(model: type[BaseModel], data: Any, path: Path, where: str,
+              context: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        loc = [str(p) for p in first["loc"]]
+        key = ".".join([where, *loc]) if loc else where
+        problem = _explain(model, first)
+        if len(errors) > 1:
+            problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+        raise InventoryError(path, key, problem) from None
+
+
+def _explain(model: type[BaseModel], error: Any) -> str:
+    kind, msg, loc = error["type"], error["msg"], error["loc"]
+    if kind == "extra_forbidden":
+        parent = _model_at(model, loc[:-1])
+        allowed = ", ".join(sorted(parent.model_fields)) if parent else "see the README"
+        return f"unknown key {loc[-1]!r}; allowed keys here: {allowed}"
+    if kind == "missing":
+        return f"required key {loc[-1]!r} is missing; add it"
+    if kind in ("value_error", "assertion_error"):
+        return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    got = error.get("input")
+    return f"{msg[0].lower()}{msg[1:]} (got {got!r}); fix the value's type"
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model class that owns the key at ``loc`` (for listing the allowed keys)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type)
+                                         and issubclass(current, BaseModel)):
+            continue
+        info = current.model_fields.get(str(part))
+        if info is None:
+            return None
+        current = info.annotation
+        args = getattr(current, "__args__", ())
+        nested = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if nested:
+            current = nested[0]
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+

@@ -1,0 +1,53 @@
+"""Markers: one tier and at least one kind marker on every check, enforced at collection."""
+
+from __future__ import annotations
+
+import pytest
+
+from opscheck.components import KIND_NAMES
+
+TIERS = {
+    "critical": "outage or data at risk; fast and safe to run every minute (the CI gate)",
+    "standard": "thresholds and degradation; the default full sweep",
+    "deep": "expensive proof: restore a backup to scratch, full integrity scans",
+}
+KIND_HELP = "checks of {kind} components"
+OTHER = {
+    "remediation(action)": "the remediation a failure of this check may trigger (--remediate)",
+}
+
+
+def register(config: pytest.Config) -> None:
+    for tier, text in TIERS.items():
+        config.addinivalue_line("markers", f"{tier}: tier: {text}")
+    for kind in KIND_NAMES:
+        config.addinivalue_line("markers", f"{kind}: kind: {KIND_HELP.format(kind=kind)}")
+    for marker, text in OTHER.items():
+        config.addinivalue_line("markers", f"{marker}: {text}")
+
+
+def tier_of(item: pytest.Item) -> str | None:
+    tiers = [t for t in TIERS if item.get_closest_marker(t)]
+    return tiers[0] if len(tiers) == 1 else None
+
+
+def kind_of(item: pytest.Item) -> str | None:
+    return next((k for k in KIND_NAMES if item.get_closest_marker(k)), None)
+
+
+def problems(items: list[pytest.Item]) -> list[str]:
+    """One line per check that lacks exactly one tier or any kind marker."""
+    lines: dict[str, str] = {}
+    for item in items:
+        base = item.nodeid.split("[")[0]
+        if base in lines:
+            continue
+        tiers = [t for t in TIERS if item.get_closest_marker(t)]
+        if len(tiers) != 1:
+            found = "no tier marker" if not tiers else f"{len(tiers)} tier markers ({', '.join(tiers)})"
+            lines[base] = (f"{base}: {found}; mark it with exactly one of "
+                           "@pytest.mark.critical, @pytest.mark.standard, @pytest.mark.deep")
+        elif kind_of(item) is None:
+            lines[base] = (f"{base}: no kind marker; add one of "
+                           + ", ".join(f"@pytest.mark.{k}" for k in KIND_NAMES))
+    return list(lines.values())

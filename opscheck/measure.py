@@ -1,0 +1,62 @@
+"""The ``measure`` fixture: hold a value against its threshold, record it, raise the outcome.
+
+``measure("memory used", 91.2, thresholds.memory)`` records the value and its levels in
+the test's ``user_properties`` (key ``opscheck.measure``, read by the reports), then
+
+- critical: fails the check with one line, e.g.
+  ``wave-redis memory used 91.2% ≥ critical 90% (warning 75%). Action: check for leaks``;
+- warning: passes with a :class:`~opscheck.thresholds.ThresholdWarning` carrying that line;
+- ok: returns quietly.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+
+from opscheck.connect import COMPONENT
+from opscheck.thresholds import State, Threshold, ThresholdWarning
+
+KEY = "opscheck.measure"
+
+
+class Measure:
+    def __init__(self, item: pytest.Item) -> None:
+        self.item = item
+
+    def __call__(self, metric: str, value: float, threshold: Threshold, *,
+                 unit: str | None = None, component: Any = None) -> State:
+        __tracebackhide__ = True
+        owner = component or self.item.stash.get(COMPONENT, None)
+        subject = f"{owner} {metric}" if owner is not None else metric
+        state, line = threshold.describe(subject, float(value), unit)
+        self.item.user_properties.append((KEY, {
+            "component": str(owner) if owner is not None else None,
+            "metric": metric,
+            "value": float(value),
+            "unit": threshold.unit if unit is None else unit,
+            "warning": threshold.warning,
+            "critical": threshold.critical,
+            "direction": threshold.direction,
+            "state": state,
+            "line": line,
+            "action": threshold.action,
+        }))
+        if state == "critical":
+            pytest.fail(line, pytrace=False)
+        if state == "warning":
+            warnings.warn(ThresholdWarning(line), stacklevel=2)
+        return state
+
+
+@pytest.fixture
+def measure(request: pytest.FixtureRequest) -> Measure:
+    """Hold a measured value against a threshold; see :mod:`opscheck.measure`."""
+    return Measure(request.node)
+
+
+def measurements(user_properties: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """The measurements recorded on a test or its report."""
+    return [value for key, value in user_properties if key == KEY]

@@ -1,0 +1,101 @@
+"""Outcomes: what each check's reports add up to, and the run's summary per component.
+
+A check ends in one state: ``passed``, ``warning`` (passed, a warning level crossed),
+``failed`` (a critical level crossed, or broken), ``could not run`` (an error: the
+component was unreachable or the check could not start), or ``skipped`` (not configured).
+The terminal summary lists every component that was checked with its tally, so an operator
+reading ``pytest -m critical`` sees what was covered, not only what broke.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from opscheck.measure import measurements
+
+STATES = ("passed", "warning", "failed", "could not run", "skipped")
+RESULTS = pytest.StashKey[dict[str, "Result"]]()
+
+
+@dataclass
+class Result:
+    nodeid: str
+    properties: dict[str, Any] = field(default_factory=dict)
+    measurements: list[dict[str, Any]] = field(default_factory=list)
+    state: str = "passed"
+    message: str = ""
+    duration: float = 0.0
+
+    def add(self, report: pytest.TestReport) -> None:
+        self.duration += report.duration
+        for key, value in report.user_properties:
+            if key in ("tier", "kind", "component"):
+                self.properties[key] = value
+        if report.when == "call":
+            self.measurements = measurements(report.user_properties)
+        if report.skipped:
+            self.state = "skipped"
+            self.message = _reason(report)
+        elif report.failed:
+            failed_state = "failed" if report.when == "call" else "could not run"
+            if self.state not in ("failed", "could not run"):
+                self.state, self.message = failed_state, _line(report)
+        elif report.when == "call" and any(m["state"] == "warning" for m in self.measurements):
+            self.state = "warning"
+            self.message = next(m["line"] for m in self.measurements if m["state"] == "warning")
+
+
+def _line(report: pytest.TestReport) -> str:
+    text = str(report.longrepr or "").strip().splitlines()
+    crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", None)
+    return (crash or (text[-1] if text else "")).splitlines()[0] if (crash or text) else ""
+
+
+def _reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return _line(report)
+
+
+def results(config: pytest.Config) -> dict[str, Result]:
+    """Every check's result so far, by node id (complete after the run, on the controller)."""
+    return config.stash.setdefault(RESULTS, {})
+
+
+class Collector:
+    """Gathers results; on the xdist controller it receives the workers' reports too."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        bucket = results(self.config)
+        bucket.setdefault(report.nodeid, Result(report.nodeid)).add(report)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        tally = by_component(self.config)
+        if not tally:
+            return
+        terminalreporter.section("opscheck: components checked")
+        for (name, kind), counts in sorted(tally.items()):
+            text = ", ".join(f"{counts[s]} {s}" for s in STATES if counts[s])
+            terminalreporter.line(f"{name} ({kind}): {text}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(Collector(config), "opscheck-outcomes")
+
+
+def by_component(config: pytest.Config) -> dict[tuple[str, str], Counter[str]]:
+    tally: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for result in results(config).values():
+        if "component" not in result.properties:
+            continue
+        key = (result.properties["component"], result.properties.get("kind", "-"))
+        tally[key][result.state] += 1
+    return tally

@@ -1,0 +1,104 @@
+"""Settings: each one a CLI option in the ``opscheck`` group, an ini key and an env variable.
+
+Precedence, highest first: command line, environment, ini file, built-in default. The
+value in force and where it came from are printed in the report header. Other plugins
+declare their settings with :func:`declare` at import time, before ``pytest_addoption``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # ini key; the option is --NAME with _ as -, the env var OPSCHECK_NAME
+    help: str
+    default: Any = None
+    convert: Callable[[str], Any] = str
+    metavar: str | None = None
+    option: str | None = None  # CLI flag, if not derived from name
+    env: str | None = None  # env variable, if not OPSCHECK_<NAME>
+    ini: str | None = None  # ini key, if not opscheck_<name>
+    choices: tuple[str, ...] | None = None
+    nargs: str | None = None  # "?" for flags with an optional value
+    const: Any = None
+
+    @property
+    def flag(self) -> str:
+        return self.option or "--" + self.name.replace("_", "-")
+
+    @property
+    def env_var(self) -> str:
+        return self.env or "OPSCHECK_" + self.name.upper()
+
+    @property
+    def ini_key(self) -> str:
+        return self.ini or "opscheck_" + self.name
+
+
+SETTINGS: dict[str, Setting] = {}
+
+
+def declare(*settings: Setting) -> None:
+    for s in settings:
+        SETTINGS[s.name] = s
+
+
+declare(Setting("inventory", "inventory TOML file of the deployment to check",
+                default="inventory.toml", metavar="PATH"))
+
+
+def addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("opscheck", "opscheck: operational checks")
+    for s in SETTINGS.values():
+        extra: dict[str, Any] = {}
+        if s.nargs:
+            extra.update(nargs=s.nargs, const=s.const)
+        group.addoption(s.flag, dest=f"opscheck_{s.name}", metavar=s.metavar, default=None,
+                        choices=s.choices, **extra,
+                        help=f"{s.help} (ini {s.ini_key}, env {s.env_var}; default {s.default})")
+        parser.addini(s.ini_key, s.help, default=None)
+
+
+def get(config: pytest.Config, name: str) -> Any:
+    return source(config, name)[0]
+
+
+def source(config: pytest.Config, name: str) -> tuple[Any, str]:
+    """(value, where it came from) for setting ``name``; bad values are usage errors."""
+    s = SETTINGS[name]
+    raw: Any
+    for where, raw in (
+        (f"command line {s.flag}", config.getoption(f"opscheck_{name}", None)),
+        (f"env {s.env_var}", os.environ.get(s.env_var)),
+        (f"ini {s.ini_key}", config.getini(s.ini_key)),
+    ):
+        if raw is not None and raw != "":
+            return _convert(s, raw, where), where
+    return s.default, "default"
+
+
+def _convert(s: Setting, raw: Any, where: str) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    if s.choices and raw not in s.choices:
+        raise pytest.UsageError(f"{where}: {raw!r} is not one of {', '.join(s.choices)}")
+    try:
+        return s.convert(raw)
+    except (TypeError, ValueError) as exc:
+        raise pytest.UsageError(f"{where}: bad value {raw!r} for {s.name} ({exc}); "
+                                f"see --help under 'opscheck'") from None
+
+
+def header(config: pytest.Config) -> str:
+    parts = []
+    for name in SETTINGS:
+        value, where = source(config, name)
+        parts.append(f"{name}={value} ({where})")
+    return "opscheck settings: " + ", ".join(parts)
