@@ -1,10 +1,11 @@
-"""The suite's glue: load the opscheck plugin and the kinds' fixtures.
+"""The suite's glue: load the opscheck plugin, the kinds' fixtures and the remediation plugin.
 
 Registered here rather than through a pytest11 entry point so that they are active only
 when pytest runs this suite (``pytest`` from this folder), not in every test run of the
 virtual environment.
 """
 
-from fixtures import PLUGINS
+import fixtures
+import remediations
 
-pytest_plugins = ["opscheck.plugin", *PLUGINS]
+pytest_plugins = ["opscheck.plugin", *fixtures.PLUGINS, *remediations.PLUGINS]

@@ -1,0 +1,67 @@
+"""Self-test glue: run the real checks through pytester against inventories the tests write.
+
+``suite`` runs pytest in a temporary folder (its own rootdir and ini, so the repository's
+conftest is not involved) with the opscheck plugins loaded by ``-p``, over the repository's
+``checks/`` paths named by the test.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import opscheck.plugin  # noqa: F401 - imported once here, so in-process runs reuse it
+import fixtures
+import remediations
+
+REPO = Path(__file__).resolve().parents[1]
+CHECKS = REPO / "checks"
+PLUGINS = ["opscheck.plugin", *fixtures.PLUGINS, *remediations.PLUGINS]
+PLUGIN_ARGS = [arg for name in PLUGINS for arg in ("-p", name)]
+INI = """\
+[pytest]
+addopts = --strict-markers --strict-config -p no:cacheprovider -rfEsw
+timeout = 60
+"""
+
+pytest_plugins = ["servers"]
+
+
+class Suite:
+    """A pytester run of the suite: ``suite.run("host", "-m", "critical")``."""
+
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+        self.path = pytester.path
+        (self.path / "pytest.ini").write_text(INI)
+        self.inventory_path = self.path / "inventory.toml"
+
+    def inventory(self, text: str) -> Path:
+        self.inventory_path.write_text(textwrap.dedent(text))
+        return self.inventory_path
+
+    def args(self, checks: tuple[str, ...], args: tuple[str, ...]) -> list[str]:
+        paths = [str(CHECKS / c) for c in checks]
+        return [*PLUGIN_ARGS, "--inventory", str(self.inventory_path), *args, *paths]
+
+    def run(self, *args: str, checks: tuple[str, ...] = ("host",),
+            subprocess: bool = False) -> pytest.RunResult:
+        full = self.args(checks, args)
+        if subprocess:
+            return self.pytester.runpytest_subprocess(*full)
+        return self.pytester.runpytest(*full)
+
+    def run_files(self, *args: str, subprocess: bool = False) -> pytest.RunResult:
+        """Run the check files the test wrote into its folder (for plugin behaviour)."""
+        full = [*PLUGIN_ARGS, "--inventory", str(self.inventory_path), *args]
+        run = self.pytester.runpytest_subprocess if subprocess else self.pytester.runpytest
+        return run(*full)
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Suite:
+    monkeypatch.delenv("OPSCHECK_INVENTORY", raising=False)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    return Suite(pytester)
