@@ -9,6 +9,7 @@ same way: that check fails in one line and the component's later checks could no
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -62,10 +63,8 @@ class Connections:
         for target in self.opened.values():
             close = getattr(target, "close", None)
             if close is not None:
-                try:
+                with contextlib.suppress(Exception):  # closing must not mask the results
                     close()
-                except Exception:  # noqa: BLE001 - closing must not mask results
-                    pass
         self.opened.clear()
 
 
@@ -89,7 +88,7 @@ def connect(request: pytest.FixtureRequest, opener: Callable[[Any], T]) -> T:
             conns.opened[component.name] = opener(component)
         except CouldNotRun:
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure to open is "unreachable"
+        except Exception as exc:
             reason = f"{component.name} unreachable at {component.address}: {one_line(exc)}"
             conns.mark_failed(component, one_line(exc))
             request.node.stash[UNREACHABLE] = reason

@@ -99,7 +99,8 @@ def parse(raw: dict[str, Any], path: Path) -> Inventory:
                              "\"MY_PASSWORD\") and export it")
     system = _validate(System, raw.get("system", {}), path, "system", {})
     base = {"base": path.parent, "system": system}
-    components = _components(raw.get("components", []), path, base)
+    components = _components(raw.get("components", []), path,
+                             {**base, "entries": raw.get("components", [])})  # raw, for references
     sections = {}
     for name, spec in SECTIONS.items():
         if name != "system" and name in raw:

@@ -44,7 +44,8 @@ def problems(items: list[pytest.Item]) -> list[str]:
             continue
         tiers = [t for t in TIERS if item.get_closest_marker(t)]
         if len(tiers) != 1:
-            found = "no tier marker" if not tiers else f"{len(tiers)} tier markers ({', '.join(tiers)})"
+            found = (f"{len(tiers)} tier markers ({', '.join(tiers)})" if tiers
+                     else "no tier marker")
             lines[base] = (f"{base}: {found}; mark it with exactly one of "
                            "@pytest.mark.critical, @pytest.mark.standard, @pytest.mark.deep")
         elif kind_of(item) is None:

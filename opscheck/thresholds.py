@@ -23,7 +23,10 @@ State = Literal["ok", "warning", "critical"]
 
 
 class ThresholdWarning(UserWarning):
-    """A warning level was crossed. The check passes; ``-W error::opscheck.thresholds.ThresholdWarning`` fails it."""
+    """A warning level was crossed: the check passes.
+
+    ``-W error::opscheck.thresholds.ThresholdWarning`` makes it fail (the strict gate).
+    """
 
 
 class Threshold(BaseModel):
@@ -92,12 +95,17 @@ class Threshold(BaseModel):
 
 
 def fmt(value: float | None, unit: str = "") -> str:
-    """``91.2%``, ``90%``, ``1.5 s``: at most three decimals, no trailing zeros."""
+    """``91.2%``, ``90%``, ``1.5 s``, ``0.0001%``: 3 decimals (3 significant digits below 1)."""
     if value is None:
         return "-"
     if math.isnan(value):
         return "NaN"
-    text = f"{value:.3f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    if value == int(value):
+        text = str(int(value))
+    elif abs(value) >= 1:
+        text = f"{value:.3f}".rstrip("0").rstrip(".")
+    else:
+        text = f"{value:.3g}"
     if not unit:
         return text
     return f"{text}{unit}" if unit == "%" else f"{text} {unit}"

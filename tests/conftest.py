@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-import opscheck.plugin  # noqa: F401 - imported once here, so in-process runs reuse it
 import fixtures
+import opscheck.plugin  # noqa: F401 - imported once here, so in-process runs reuse it
 import remediations
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,6 +24,8 @@ INI = """\
 [pytest]
 addopts = --strict-markers --strict-config -p no:cacheprovider -rfEsw
 timeout = 60
+filterwarnings =
+    ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning
 """
 
 pytest_plugins = ["servers"]
@@ -42,13 +44,16 @@ class Suite:
         self.inventory_path.write_text(textwrap.dedent(text))
         return self.inventory_path
 
-    def args(self, checks: tuple[str, ...], args: tuple[str, ...]) -> list[str]:
+    def args(self, checks: tuple[str, ...], args: tuple[str, ...],
+             inventory: bool = True) -> list[str]:
         paths = [str(CHECKS / c) for c in checks]
-        return [*PLUGIN_ARGS, "--inventory", str(self.inventory_path), *args, *paths]
+        chosen = ["--inventory", str(self.inventory_path)] if inventory else []
+        return [*PLUGIN_ARGS, *chosen, *args, *paths]
 
-    def run(self, *args: str, checks: tuple[str, ...] = ("host",),
-            subprocess: bool = False) -> pytest.RunResult:
-        full = self.args(checks, args)
+    def run(self, *args: str, checks: tuple[str, ...] = ("host",), subprocess: bool = False,
+            inventory: bool = True) -> pytest.RunResult:
+        """Run the checks under ``checks/<each of checks>``; ``inventory=False`` passes none."""
+        full = self.args(checks, args, inventory)
         if subprocess:
             return self.pytester.runpytest_subprocess(*full)
         return self.pytester.runpytest(*full)

@@ -1,4 +1,4 @@
-"""What must run on a host: the processes, listening sockets and systemd units the inventory names."""
+"""What must run on a host: the processes, sockets and systemd units the inventory names."""
 
 import pytest
 

@@ -11,7 +11,7 @@ from opscheck.thresholds import Threshold, Thresholds, level
 
 
 class HostThresholds(Thresholds):
-    """Levels from the runbooks' alerting tables (WAVE: disk 75/85 %, memory 75/90 %, CPU 70/85 %)."""
+    """The runbooks' alerting levels (WAVE: disk 75/85 %, memory 75/90 %, CPU 70/85 %)."""
 
     disk: Threshold = level(75, 85, "%", action="Clean up or expand")
     inodes: Threshold = level(75, 85, "%", action="Find and remove small-file sprawl")

@@ -1,0 +1,130 @@
+"""A backup set: a folder of backups of one kind, made on a schedule, kept for a retention.
+
+One component per set (``wave-postgres-backup``): where the backups lie (``dir`` and a glob
+``pattern``), their ``format``, the live component they back up (``source``) and the
+schedule's promises: the newest no older than ``max_age_hours``, at least ``keep_min``
+kept, none past ``retention_days``. Deep checks restore into scratch (a temporary folder,
+or a throwaway PostgreSQL database on ``restore_dsn``) within ``scratch_budget_mb`` and
+``restore_timeout``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from opscheck.components import Component
+
+Format = Literal["pg_custom", "pg_plain", "sqlite", "redis_rdb", "tar", "gzip", "folder"]
+
+#: the kind of live component each format backs up (None: files, no live source)
+SOURCE_KIND: dict[str, str | None] = {
+    "pg_custom": "postgres", "pg_plain": "postgres", "sqlite": "sqlite", "redis_rdb": "redis",
+    "tar": None, "gzip": None, "folder": None,
+}
+TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
+
+
+class BackupComponent(Component):
+    kind: Literal["backup"] = "backup"
+    SECRET_VARS: ClassVar[tuple[str, ...]] = ("restore_password_env",)
+
+    dir: str = Field(description="folder holding the backups (relative: to the inventory)")
+    pattern: str = Field(default="*", description="glob of the backups' names in dir")
+    format: Format = Field(description="pg_custom, pg_plain, sqlite, redis_rdb, tar, gzip, folder")
+    source: str | None = Field(default=None, description="name of the live component backed up")
+    max_age_hours: float = Field(default=26, gt=0, description="newest backup at most this old")
+    min_bytes: int = Field(default=1, ge=1, description="a smaller newest backup is empty")
+    min_size_ratio: float = Field(default=0.5, gt=0, le=1,
+                                  description="newest size at least this share of the previous")
+    keep_min: int = Field(default=1, ge=1, description="at least this many backups kept")
+    keep_max: int | None = Field(default=None, ge=1, description="at most this many kept")
+    retention_days: float | None = Field(default=None, gt=0,
+                                         description="no backup kept longer than this")
+    manifest: str | None = Field(default=None,
+                                 description="sha256sum file(s) in dir, a name or a glob")
+    verify_last: int = Field(default=1, ge=1, description="newest backups read through")
+    tables: list[str] = Field(default_factory=list,
+                              description="tables whose row counts the deep check compares")
+    row_tolerance_pct: float = Field(default=5, ge=0, le=100,
+                                     description="allowed row count difference, % of live")
+    expected_files: list[str] = Field(default_factory=list,
+                                      description="paths (globs) a tar or folder must contain")
+    restore_dsn: str | None = Field(default=None,
+                                    description="PostgreSQL server for the scratch database")
+    restore_password_env: str | None = Field(default=None,
+                                             description="variable holding its password")
+    scratch_dir: str | None = Field(default=None, description="where scratch folders go")
+    scratch_budget_mb: float = Field(default=2048, gt=0, description="scratch disk budget, MB")
+    restore_timeout: float = Field(default=600, gt=0, le=86400,
+                                   description="deep restore-and-compare limit, seconds")
+    pg_bindir: str | None = Field(default=None, description="folder of pg_restore and psql")
+
+    @field_validator("dir", "scratch_dir", "pg_bindir")
+    @classmethod
+    def _absolute(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        base = (info.context or {}).get("base")
+        if not path.is_absolute() and base is not None:
+            path = Path(base) / path
+        return str(path)
+
+    @field_validator("pattern", "manifest")
+    @classmethod
+    def _plain_glob(cls, value: str | None) -> str | None:
+        if value is not None and ("/" in value or not value.strip()):
+            raise ValueError(f"{value!r} must be a file name or glob inside dir, without '/'; "
+                             "put the folder in dir")
+        return value
+
+    @field_validator("tables")
+    @classmethod
+    def _table_names(cls, value: list[str]) -> list[str]:
+        for table in value:
+            if not TABLE.match(table):
+                raise ValueError(f"table {table!r} is not a plain name; write table or "
+                                 "schema.table (letters, digits, _)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> BackupComponent:
+        wants = SOURCE_KIND[self.format]
+        if self.source is not None:
+            if wants is None:
+                raise ValueError(f"source: format {self.format} backs up files, not a live "
+                                 "component; remove source")
+            found = _entry_kind(info, self.source)
+            if found is None:
+                raise ValueError(f"source: no component named {self.source!r} in this "
+                                 f"inventory; name the {wants} component this set backs up")
+            if found != wants:
+                raise ValueError(f"source: {self.source!r} is a {found} component, but a "
+                                 f"{self.format} backup needs a {wants} one; fix source or format")
+        if self.tables and self.source is None:
+            raise ValueError("tables: comparing row counts needs the live source; set source")
+        if self.expected_files and self.format not in ("tar", "folder"):
+            raise ValueError(f"expected_files: only for format tar or folder, not {self.format}")
+        if self.restore_dsn and wants != "postgres":
+            raise ValueError(f"restore_dsn: only for PostgreSQL dumps, not {self.format}")
+        if self.keep_max is not None and self.keep_max < self.keep_min:
+            raise ValueError(f"keep_max {self.keep_max} is below keep_min {self.keep_min}; "
+                             "raise keep_max or lower keep_min")
+        return self
+
+    @property
+    def address(self) -> str:
+        return f"{self.dir}/{self.pattern}"
+
+
+def _entry_kind(info: ValidationInfo, name: str) -> str | None:
+    """The kind of the inventory entry called ``name`` (raw tables, any order), or None."""
+    entries: Any = (info.context or {}).get("entries") or []
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("name") == name:
+            return str(entry.get("kind"))
+    return None
