@@ -3,7 +3,9 @@
 A check that asks for ``<kind>_component`` runs once per component of that kind, with the
 component's name as its id. If it also asks for one of the kind's items (``mount`` for a
 host), it runs once per (component, item): ``test_disk_used[this-host:/]``. A kind or
-item the inventory does not configure gives one skipped check with the reason.
+item the inventory does not configure gives one skipped check with the reason. An item may
+bring its own marks (``item.marks()``, e.g. its tier): a PromQL probe listed as
+``[[components.queries]]`` with ``tier = "critical"`` runs under ``-m critical``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,19 @@ from opscheck.plugin import inventory_of
 SUFFIX = "_component"
 
 
-def _not_configured(argnames: list[str], reason: str) -> list[Any]:
+def _not_configured(argnames: list[str], reason: str, per_item_tier: bool = False) -> list[Any]:
     nones = [None] * len(argnames)
-    return [pytest.param(*nones, marks=pytest.mark.skip(reason=reason), id="not-configured")]
+    marks = [pytest.mark.skip(reason=reason)]
+    if per_item_tier:  # the check's tier comes from its items and none is configured
+        marks.append(pytest.mark.standard)
+    return [pytest.param(*nones, marks=marks, id="not-configured")]
+
+
+def item_marks(item: Any) -> tuple[Any, ...]:
+    """Marks an item brings to its check: an item with a ``marks()`` method (a PromQL probe
+    carrying its own tier) gives them to its parametrized check."""
+    marks = getattr(item, "marks", None)
+    return tuple(marks()) if callable(marks) else ()
 
 
 def parametrize(metafunc: pytest.Metafunc, inventory: Inventory, kind: str) -> None:
@@ -38,12 +50,14 @@ def parametrize(metafunc: pytest.Metafunc, inventory: Inventory, kind: str) -> N
         metafunc.parametrize(fixture, params, indirect=True)
         return
     arg = item_args[0]
-    params = [pytest.param(c, item, id=f"{c.name}:{getattr(item, 'name', item)}")
+    params = [pytest.param(c, item, id=f"{c.name}:{getattr(item, 'name', item)}",
+                           marks=item_marks(item))
               for c in components for item in c.items(arg)]
     if not params:
         key = model.ITEMS[arg]
+        own_tier = any(metafunc.definition.get_closest_marker(t) for t in markers.TIERS)
         params = _not_configured([fixture, arg], f"not configured: no {kind} component in "
-                                 f"{where} lists {key}")
+                                 f"{where} lists {key}", per_item_tier=not own_tier)
     metafunc.parametrize([fixture, arg], params, indirect=[fixture])
 
 

@@ -100,8 +100,8 @@ def test_ssh_host_that_never_answers_fails_once_within_its_timeout(suite, silent
     # the first check fails in one line; the rest of that host could not run, at no extra wait
     result.assert_outcomes(failed=1, errors=5, skipped=3)
     result.stdout.fnmatch_lines([
+        "could not run: dead-host unreachable (ConnectionError: *timed out*)",  # ERRORS come first
         f"dead-host unreachable at {spec}: ConnectionError: *timed out*",
-        "could not run: dead-host unreachable (ConnectionError: *timed out*)",
     ])
     assert "Traceback" not in result.stdout.str()
     assert elapsed < 1 + 4, f"a dead host cost {elapsed:.1f} s: its timeout was paid more than once"
