@@ -55,8 +55,14 @@ declare(Setting("inventory", "inventory TOML file of the deployment to check",
 
 
 def addoption(parser: pytest.Parser) -> None:
+    """Add the declared settings not on ``parser`` yet: a plugin module that pytest loads
+    after opscheck.plugin declares its settings at import and calls this from its own
+    ``pytest_addoption``."""
     group = parser.getgroup("opscheck", "opscheck: operational checks")
+    present = {name for option in group.options for name in option.names()}
     for s in SETTINGS.values():
+        if s.flag in present:
+            continue
         extra: dict[str, Any] = {}
         if s.nargs:
             extra.update(nargs=s.nargs, const=s.const)
