@@ -19,6 +19,9 @@ from opscheck import secrets
 
 KINDS: dict[str, str] = {
     "host": "opscheck.components.host:HostComponent",
+    "redis": "opscheck.components.redis:RedisComponent",
+    "postgres": "opscheck.components.postgres:PostgresComponent",
+    "sqlite": "opscheck.components.sqlite:SqliteComponent",
 }
 
 #: every kind marker the suite registers, whether or not its model is loaded yet
