@@ -28,6 +28,7 @@ class Setting:
     choices: tuple[str, ...] | None = None
     nargs: str | None = None  # "?" for flags with an optional value
     const: Any = None
+    action: str | None = None  # argparse action: "append" (repeatable), "store_const" (a flag)
 
     @property
     def flag(self) -> str:
@@ -66,8 +67,12 @@ def addoption(parser: pytest.Parser) -> None:
         extra: dict[str, Any] = {}
         if s.nargs:
             extra.update(nargs=s.nargs, const=s.const)
+        if s.action:
+            extra.update(action=s.action, **({"const": s.const} if "const" in s.action else {}))
+        if s.choices:
+            extra.update(choices=s.choices)
         group.addoption(s.flag, dest=f"opscheck_{s.name}", metavar=s.metavar, default=None,
-                        choices=s.choices, **extra,
+                        **extra,
                         help=f"{s.help} (ini {s.ini_key}, env {s.env_var}; default {s.default})")
         parser.addini(s.ini_key, s.help, default=None)
 
