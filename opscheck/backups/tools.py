@@ -78,17 +78,18 @@ def run_tool(args: Sequence[str], deadline: Deadline, *, env: dict[str, str] | N
     limit = deadline.left()
     proc = subprocess.Popen(
         list(args), stdin=stdin if stdin is not None else subprocess.DEVNULL,
-        stdout=stdout if stdout is not None else subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdout=subprocess.PIPE if stdout is None else stdout,
+        stderr=subprocess.STDOUT if stdout is None else subprocess.PIPE,
         env=env, start_new_session=True)
     try:
-        out, _ = proc.communicate(timeout=limit)
+        out, err = proc.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
         _kill(proc)
         raise deadline.expired() from None
     except BaseException:
         _kill(proc)
         raise
-    return proc.returncode, (out or b"").decode(errors="replace")
+    return proc.returncode, ((out or b"") + (err or b"")).decode(errors="replace")
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

@@ -19,6 +19,7 @@ from opscheck import secrets
 
 KINDS: dict[str, str] = {
     "host": "opscheck.components.host:HostComponent",
+    "backup": "opscheck.components.backup:BackupComponent",
     "redis": "opscheck.components.redis:RedisComponent",
     "postgres": "opscheck.components.postgres:PostgresComponent",
     "sqlite": "opscheck.components.sqlite:SqliteComponent",
