@@ -2,7 +2,10 @@
 
 A check ends in one state: ``passed``, ``warning`` (passed, a warning level crossed),
 ``failed`` (a critical level crossed, or broken), ``could not run`` (an error: the
-component was unreachable or the check could not start), or ``skipped`` (not configured).
+component was unreachable or the check could not start), ``skipped`` (not configured),
+``remediated`` (it passed after a remediation acted on it: the report carries the
+remediation's ``opscheck.remediation`` record) or ``waived`` (it failed as a waiver or
+an xfail marker expected: a known failure, accepted until the waiver expires).
 The terminal summary lists every component that was checked with its tally, so an operator
 reading ``pytest -m critical`` sees what was covered, not only what broke.
 """
@@ -17,7 +20,9 @@ import pytest
 
 from opscheck.measure import measurements
 
-STATES = ("passed", "warning", "failed", "could not run", "skipped")
+STATES = ("passed", "warning", "failed", "could not run", "skipped", "remediated", "waived")
+REMEDIATION = "opscheck.remediation"  # user property: the remediation's audit record (a dict)
+WAIVER = "opscheck.waiver"  # user property: the waiver that matched the check (a dict)
 RESULTS = pytest.StashKey[dict[str, "Result"]]()
 
 
@@ -29,15 +34,24 @@ class Result:
     state: str = "passed"
     message: str = ""
     duration: float = 0.0
+    remediation: dict[str, Any] | None = None
+    waiver: dict[str, Any] | None = None
 
     def add(self, report: pytest.TestReport) -> None:
         self.duration += report.duration
         for key, value in report.user_properties:
             if key in ("tier", "kind", "component"):
                 self.properties[key] = value
+            elif key == REMEDIATION:
+                self.remediation = value
+            elif key == WAIVER:
+                self.waiver = value
         if report.when == "call":
             self.measurements = measurements(report.user_properties)
-        if report.skipped:
+        if report.skipped and hasattr(report, "wasxfail"):
+            self.state = "waived"
+            self.message = ": ".join(part for part in (report.wasxfail, _line(report)) if part)
+        elif report.skipped:
             self.state = "skipped"
             self.message = _reason(report)
         elif report.failed:
@@ -47,6 +61,11 @@ class Result:
         elif report.when == "call" and any(m["state"] == "warning" for m in self.measurements):
             self.state = "warning"
             self.message = next(m["line"] for m in self.measurements if m["state"] == "warning")
+        if self.remediation and self.state in ("passed", "warning"):
+            done = [f"{k} {self.remediation[k]}" for k in ("action", "result")
+                    if self.remediation.get(k)]
+            self.state = "remediated"
+            self.message = "remediated" + (f": {', '.join(done)}" if done else "")
 
 
 def _line(report: pytest.TestReport) -> str:
@@ -73,6 +92,7 @@ class Collector:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
 
+    @pytest.hookimpl(tryfirst=True)  # report writers in this hook see the updated result
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         bucket = results(self.config)
         bucket.setdefault(report.nodeid, Result(report.nodeid)).add(report)

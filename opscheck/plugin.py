@@ -24,15 +24,7 @@ def inventory_of(config: pytest.Config) -> Inventory:
 
 
 def inventory_path(config: pytest.Config) -> tuple[Path, str]:
-    value, where = settings.source(config, "inventory")
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        # a path typed on the command line or in the environment is relative to the shell's
-        # directory; the ini key and the default are relative to the suite's root
-        base = config.invocation_params.dir if where != "default" and not where.startswith(
-            "ini") else config.rootpath
-        path = base / path
-    return path, where
+    return settings.path(config, "inventory")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

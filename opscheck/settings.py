@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -93,6 +94,19 @@ def source(config: pytest.Config, name: str) -> tuple[Any, str]:
         if raw is not None and raw != "":
             return _convert(s, raw, where), where
     return s.default, "default"
+
+
+def path(config: pytest.Config, name: str) -> tuple[Path, str]:
+    """(absolute path, where it came from) for a path setting: one typed on the command line
+    or in the environment is relative to the shell's directory; the ini key and the default
+    are relative to the suite's root."""
+    value, where = source(config, name)
+    found = Path(value).expanduser()
+    if not found.is_absolute():
+        base = config.invocation_params.dir if where != "default" and not where.startswith(
+            "ini") else config.rootpath
+        found = base / found
+    return found, where
 
 
 def _convert(s: Setting, raw: Any, where: str) -> Any:
