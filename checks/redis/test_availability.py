@@ -7,7 +7,8 @@ import pytest
 @pytest.mark.redis
 def test_redis_answers_ping(redis_component):
     """Redis answers PING (with AUTH when the inventory names a password variable)."""
-    assert redis_component.ping(), f"{redis_component} did not answer PING with PONG"
+    answer = redis_component.ping()
+    assert answer == "PONG", f"{redis_component} answered PING with {answer[:160]} (expected PONG)"
 
 
 @pytest.mark.critical
