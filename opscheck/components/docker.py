@@ -1,0 +1,61 @@
+"""A Docker engine (or podman's Docker-compatible API) and the containers it must run."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from opscheck.components import Component
+from opscheck.thresholds import Threshold, Thresholds, level
+
+SCHEMES = ("unix://", "tcp://", "http://", "https://")
+SIZE = re.compile(r"^\d+(\.\d+)?[kmg]?$", re.IGNORECASE)
+
+
+class DockerThresholds(Thresholds):
+    """Restarts since the container was created: a climbing count is a crash loop."""
+
+    restarts: Threshold = level(1, 5, "restarts", action=(
+        "Crash loop: read `docker logs <container>` for the cause, fix it, then "
+        "`docker compose restart <service>`"))
+
+
+class DockerComponent(Component):
+    kind: Literal["docker"] = "docker"
+    ITEMS: ClassVar[dict[str, str]] = {"container": "containers"}
+
+    base_url: str = Field(default="unix:///var/run/docker.sock", description=(
+        "the engine API: unix:///var/run/docker.sock, unix:///run/podman/podman.sock, "
+        "tcp://127.0.0.1:2375"))
+    containers: list[str] = Field(default_factory=list, description=(
+        "container names that must be running (and healthy where they have a healthcheck)"))
+    compose_project: str | None = Field(default=None, description=(
+        "compose project whose containers must not have exited (label "
+        "com.docker.compose.project); default: the containers listed"))
+    log_driver: str = Field(default="json-file", description="expected logging driver")
+    log_max_size: str | None = Field(default="10m", description=(
+        "expected json-file max-size (WAVE runbook: 10m); unset to skip the rotation check"))
+    log_max_file: int | None = Field(default=3, ge=1, description=(
+        "expected json-file max-file (WAVE runbook: 3)"))
+    thresholds: DockerThresholds = Field(default_factory=DockerThresholds)
+
+    @field_validator("base_url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        if not value.startswith(SCHEMES):
+            raise ValueError(f"base_url {value!r} must start with one of {', '.join(SCHEMES)} "
+                             "(e.g. unix:///var/run/docker.sock)")
+        return value
+
+    @field_validator("log_max_size")
+    @classmethod
+    def _size(cls, value: str | None) -> str | None:
+        if value is not None and not SIZE.match(value):
+            raise ValueError(f"log_max_size {value!r} is not a docker size; write e.g. '10m'")
+        return value
+
+    @property
+    def address(self) -> str:
+        return self.base_url
