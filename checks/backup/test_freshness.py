@@ -16,16 +16,15 @@ def test_newest_backup_is_fresh(backup_component, measure):
     assert backup_component.backups, (
         f"{c.name} has no backup at all: {backup_component.missing()}. Action: {ACTION_JOB}")
     newest = backup_component.newest
-    measure(f"newest backup {newest.name} age", newest.age() / HOUR,
+    measure(f"newest backup {newest.name} age", round(newest.age() / HOUR, 1),
             Threshold(critical=c.max_age_hours, unit="h", action=ACTION_JOB))
 
 
 @pytest.mark.critical
 @pytest.mark.backup
-def test_newest_backup_not_empty(backup_component):
+def test_newest_backup_not_empty(backup_component, newest_backup):
     """The newest backup holds at least min_bytes (a folder: at least one file)."""
-    c = backup_component.component
-    newest = backup_component.newest
+    c, newest = backup_component.component, newest_backup
     assert newest.files > 0 and newest.size >= c.min_bytes, (
         f"{c.name} newest backup {newest.name} is empty: {newest.size} bytes in "
         f"{newest.files} file(s), expected at least {c.min_bytes} bytes. Action: {ACTION_JOB}")
@@ -33,15 +32,15 @@ def test_newest_backup_not_empty(backup_component):
 
 @pytest.mark.critical
 @pytest.mark.backup
-def test_newest_backup_not_truncated(backup_component, measure):
+def test_newest_backup_not_truncated(backup_component, newest_backup, measure):
     """The newest backup is at least min_size_ratio of the previous one's size."""
     c = backup_component.component
-    newest, previous = backup_component.newest, backup_component.previous
+    newest, previous = newest_backup, backup_component.previous
     if previous is None or previous.size == 0:
         pytest.skip(f"{c.name} has no earlier backup to compare {newest.name} with")
     measure(f"newest backup {newest.name} size ({human_bytes(newest.size)}) vs previous "
             f"{previous.name} ({human_bytes(previous.size)})",
-            100.0 * newest.size / previous.size,
+            round(100.0 * newest.size / previous.size, 1),
             Threshold(critical=100 * c.min_size_ratio, direction="below", unit="%",
                       action="The dump was probably cut short (disk full, killed job): "
                              "check the job's log and run it again"))

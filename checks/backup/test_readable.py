@@ -5,10 +5,9 @@ import pytest
 
 @pytest.mark.standard
 @pytest.mark.backup
-def test_backup_readable(backup_component, backup_deadline):
+def test_backup_readable(backup_component, newest_backup, backup_deadline):
     """tar/gzip list to the end; pg_restore --list and a read-through; a plain dump's last
     line; SQLite quick_check (read-only); redis-check-rdb. The newest verify_last backups."""
     c = backup_component.component
-    backup_component.newest  # noqa: B018 - "could not run" when there is none
     for backup in reversed(backup_component.backups[-c.verify_last:]):
         backup_component.verify(backup, backup_deadline)

@@ -9,9 +9,8 @@ import pytest
 
 @pytest.mark.deep
 @pytest.mark.backup
-def test_backup_restores(backup_component, backup_deadline):
+def test_backup_restores(backup_component, newest_backup, backup_deadline):
     """PostgreSQL: restored into a scratch database, row counts vs live; SQLite: copy +
     integrity_check + row counts; tarball: extracted, expected files present and parseable."""
-    newest = backup_component.newest
-    fact = backup_component.restore(newest, backup_deadline)
+    fact = backup_component.restore(newest_backup, backup_deadline)
     assert fact
