@@ -31,7 +31,6 @@ from servers import (
 )
 
 # Harmless when tests/conftest.py already loads the plugin.
-pytest_plugins = ["servers"]
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
