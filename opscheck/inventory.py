@@ -44,7 +44,8 @@ class System(BaseModel):
 #: top-level tables besides [system] and [[components]]: name -> "module:Model".
 #: Plugins add theirs (probes, backups, remediation, …); an unknown table is an error.
 SECTIONS: dict[str, str] = {"system": "opscheck.inventory:System",
-                            "probes": "opscheck.probes:Probes"}
+                            "probes": "opscheck.probes:Probes",
+                            "remediation": "remediations.config:Remediation"}
 
 
 @dataclass

@@ -3,4 +3,4 @@
 ``PLUGINS`` lists the pytest plugin modules; the root conftest registers them.
 """
 
-PLUGINS: list[str] = []
+PLUGINS: list[str] = ["remediations.plugin"]

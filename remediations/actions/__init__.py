@@ -1,0 +1,1 @@
+"""Built-in remediation actions, one module per concern (registered in ``registry.BUILTIN``)."""

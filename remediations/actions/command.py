@@ -1,0 +1,72 @@
+"""Run a configured command: the runbooks' service restarts.
+
+``systemctl restart redis``, ``docker restart wave-redis``, a script path: the command is
+split like a shell would (``shlex``) but never run through a shell, in its own process group
+so that on timeout the whole group is killed. Output (stdout and stderr together) is kept
+for the report and the audit log, redacted there.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from remediations.registry import ActionContext, ActionResult, Params, action, local_path
+
+
+class CommandParams(Params):
+    command: list[str] | str = Field(description="argv list, or a string split like a shell's")
+    cwd: str | None = Field(default=None, description="working folder (default: inventory's)")
+
+    @field_validator("command")
+    @classmethod
+    def _argv(cls, value: list[str] | str) -> list[str]:
+        argv = shlex.split(value) if isinstance(value, str) else list(value)
+        if not argv or not argv[0]:
+            raise ValueError("command is empty; give the restart command, e.g. "
+                             "\"systemctl restart redis\"")
+        return argv
+
+    @field_validator("cwd")
+    @classmethod
+    def _cwd(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return None if value is None else local_path(value, info)
+
+
+def run_command(ctx: ActionContext, params: CommandParams) -> ActionResult:
+    argv = list(params.command)
+    shown = shlex.join(argv)
+    if ctx.plan:
+        return ActionResult(True, f"would run: {shown}")
+    try:
+        proc = subprocess.Popen(argv, cwd=params.cwd, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    except OSError as exc:
+        return ActionResult(False, f"could not start {shown}: {exc.strerror or exc}",
+                            exit_status=127)
+    try:
+        out, _ = proc.communicate(timeout=max(ctx.remaining(), 0.1))
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        return ActionResult(True, f"{shown} timed out after {ctx.timeout:g} s (killed)",
+                            out.decode(errors="replace"), 124)
+    text = out.decode(errors="replace")
+    return ActionResult(True, f"ran {shown}", text, proc.returncode)
+
+
+@action(CommandParams, summary="run the configured restart command of a service")
+def restart_service(ctx: ActionContext, params: CommandParams) -> ActionResult:
+    """Restart a service with its configured command."""
+    return run_command(ctx, params)
+
+
+@action(CommandParams, risky=True, summary="run the configured restart command of a database")
+def restart_database(ctx: ActionContext, params: CommandParams) -> ActionResult:
+    """Restart a database (risky: needs --approve restart_database)."""
+    return run_command(ctx, params)

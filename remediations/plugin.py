@@ -1,0 +1,226 @@
+"""The opt-in remediation plugin: ``--remediate[=plan|apply]``, ``--approve``, reset.
+
+Off unless ``--remediate`` is given (bare ``--remediate`` means apply). A check that names
+a remediation (``@pytest.mark.remediation("requeue_stuck_tasks")``, or a probe's
+``remediation = "…"``) and fails is handed to the :class:`~remediations.runner.Runner` in the
+process that ran it (an xdist worker has the check's fixtures; the lock and budget hold
+across processes through the shared SQLite store). The check's logged outcome is its last
+re-run's: "remediated" (failed, fixed, passing now), or still failed with the action's output.
+The kill switch: ``OPSCHECK_NO_REMEDIATE=1`` in the environment, or ``enabled = false``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any
+
+import pytest
+
+from opscheck import settings
+from opscheck.plugin import inventory_of
+from opscheck.settings import Setting
+from remediations import recheck, registry
+from remediations.config import Remediation
+from remediations.runner import Outcome, Request, Runner
+
+KILL_ENV = "OPSCHECK_NO_REMEDIATE"
+MODES = ("off", "plan", "apply")
+PROPERTY = "opscheck.remediation"
+SECTION = "opscheck remediation"
+RUNNER = pytest.StashKey[Runner]()
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
+
+
+def _mode(text: str) -> str:
+    if text not in MODES:
+        raise ValueError(f"use one of {', '.join(MODES)}; a bare --remediate takes the next "
+                         "word as its mode: write --remediate=apply, or put it after the paths")
+    return text
+
+
+def _flag(text: str) -> bool:
+    if text.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+        raise ValueError("use 1 or 0")
+    return text.lower() in ("1", "true", "yes", "on")
+
+
+settings.declare(
+    Setting("remediate", "run the remediation a failed check names: plan (dry run: decide, "
+            "record, run nothing) or apply; bare --remediate is apply", default="off",
+            convert=_mode, nargs="?", const="apply", metavar="MODE"),
+    Setting("approve", "allow a risky remediation action (deletes data, restarts a database); "
+            "repeatable; NAME or COMPONENT:NAME; env and ini take a comma list", default=(),
+            convert=_names, action="append", metavar="ACTION"),
+    Setting("remediate_reset", "close every open remediation circuit and forget past "
+            "attempts before the run (the operator's reset)", default=False, convert=_flag,
+            action="store_const", const=True),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    settings.addoption(parser)
+
+
+def kill_switch(section: Remediation, config: pytest.Config) -> str | None:
+    if os.environ.get(KILL_ENV, "") not in ("", "0"):
+        return f"kill switch: environment {KILL_ENV} is set"
+    if not section.enabled:
+        return f"kill switch: enabled = false in [remediation] of {inventory_of(config).path}"
+    return None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    mode = settings.get(config, "remediate")
+    reset = settings.get(config, "remediate_reset")
+    if mode == "off" and not reset:
+        return
+    inventory = inventory_of(config)
+    section = inventory.section("remediation")
+    if section is None:
+        raise pytest.UsageError(f"{inventory.path}: remediation: --remediate needs a "
+                                "[remediation] table with [[remediation.allow]] entries; add "
+                                "one (see the README, 'Remediation') or drop --remediate")
+    worker = getattr(config, "workerinput", None)
+    if worker is not None:
+        run = worker.get("testrunuid") or uuid.uuid4().hex
+    else:
+        run = getattr(config.option, "testrunuid", None) or uuid.uuid4().hex
+        if hasattr(config.option, "testrunuid"):
+            config.option.testrunuid = run  # xdist workers share the controller's run id
+    approved = set(settings.get(config, "approve") or ())
+    runner = Runner(section, mode, approved, run[:12], kill_switch(section, config))
+    config.stash[RUNNER] = runner
+    if reset and worker is None:  # once per run, on the controller, before any check
+        keys = runner.store.reset()
+        runner.note(decision="reset", detail="operator reset (--remediate-reset): circuits "
+                    f"closed, attempts forgotten for {', '.join(keys) or 'nothing'}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    runner = config.stash.get(RUNNER, None)
+    if runner is not None:
+        runner.close()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    runner = config.stash.get(RUNNER, None)
+    if runner is None or runner.mode == "off":
+        return ["opscheck remediation: off (--remediate=plan or --remediate=apply to enable)"]
+    s = runner.section
+    stop = runner.emergency_stop() or (f"{s.emergency_stop} absent" if s.emergency_stop
+                                       else "none")
+    allowed = ", ".join(f"{a.component}/{a.action}" for a in s.allow) or "nothing"
+    return [f"opscheck remediation: mode {runner.mode}"
+            + (f" — DISABLED ({runner.killed})" if runner.killed else "")
+            + f"; allowed: {allowed}; approved: {', '.join(sorted(runner.approved)) or 'none'}",
+            f"opscheck remediation: confirm {s.confirm}x every {s.confirm_delay:g} s, settle "
+            f"{s.settle:g} s; state {s.state}; audit {s.audit}; emergency stop {stop}"]
+
+
+def target_of(item: pytest.Item) -> tuple[str, str | None] | None:
+    """(action, component) a failure of ``item`` may trigger, or None."""
+    marker = item.get_closest_marker("remediation")
+    component = marker.kwargs.get("component") if marker else None
+    action = (marker.args[0] if marker.args else marker.kwargs.get("action")) if marker else None
+    if action is None:  # a probe names its remediation in the inventory
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        action = next((v.remediation for v in params.values()
+                       if isinstance(getattr(v, "remediation", None), str)), None)
+    if action is None:
+        return None
+    props = dict(p for p in item.user_properties if isinstance(p, tuple) and len(p) == 2)
+    return action, component or props.get("component")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if RUNNER not in config.stash or config.stash[RUNNER].mode == "off":
+        return
+    known = set(registry.names())
+    bad = sorted({f"{i.nodeid.split('[')[0]}: remediation {t[0]!r} is not a registered action"
+                  for i in items if (t := target_of(i)) and t[0] not in known})
+    if bad:
+        raise pytest.UsageError("\n  ".join([*bad, f"registered: {', '.join(sorted(known))}; "
+                                             "fix the marker's name or install the plugin"]))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+    runner = item.config.stash.get(RUNNER, None)
+    target = target_of(item) if runner is not None and runner.mode != "off" else None
+    if runner is None or target is None:
+        return None
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    reports = recheck.run(item, nextitem)
+    failed = recheck.first_failure(reports)
+    if failed is not None:
+        recheck.pause_timer(item)
+        checker = recheck.Rechecker(item, nextitem, reports)
+        outcome = runner.handle(Request(item.nodeid, target[1], target[0],
+                                        recheck.failure_line(failed)), checker)
+        reports = checker.reports
+        annotate(reports, outcome)
+    elif runner.mode == "apply" and not runner.killed:
+        observe_healthy(runner, *target)
+    for report in reports:
+        item.ihook.pytest_runtest_logreport(report=report)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+def observe_healthy(runner: Runner, action: str, component: str | None) -> None:
+    """A passing check counts towards closing its open circuit (the healthy period)."""
+    entry = runner.section.allowed(component, action) if component else None
+    if entry is not None and runner.store.observe(f"{component}/{action}", True,
+                                                  runner.policy(entry)):
+        runner.note(component=component, action=action, decision="circuit closed",
+                    detail="healthy for the cooldown period")
+
+
+def annotate(reports: list[pytest.TestReport], outcome: Outcome) -> None:
+    """Put the outcome on the run's decisive report: a property and a report section."""
+    report = recheck.first_failure(reports) or next(
+        (r for r in reports if r.when == "call"), reports[0])
+    info = outcome.as_dict()
+    report.user_properties.append((PROPERTY, info))
+    text = info["line"]
+    if outcome.output:
+        text += "\naction output:\n" + outcome.output
+    report.sections.append((SECTION, text))
+
+
+def info_of(report: pytest.TestReport) -> dict[str, Any] | None:
+    return next((v for k, v in getattr(report, "user_properties", ()) if k == PROPERTY), None)
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    info = info_of(report)
+    if info and report.when == "call" and report.passed and info["state"] == "remediated":
+        return "remediated", "R", ("REMEDIATED", {"green": True})
+    if info and report.failed and info["state"] == "remediation failed":
+        return "failed", "F", ("FAILED (remediation failed)", {"red": True})
+    return None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    seen = [(r.nodeid, info) for r in _reports(terminalreporter) if (info := info_of(r))]
+    runner = config.stash.get(RUNNER, None)
+    if not seen and (runner is None or runner.mode == "off"):
+        return
+    mode = runner.mode if runner else "?"
+    terminalreporter.section(f"opscheck: remediation (mode {mode})")
+    for nodeid, info in seen:
+        terminalreporter.line(f"{nodeid}: {info['line']}")
+    if not seen:
+        terminalreporter.line("no check that names a remediation failed")
+    if runner is not None:
+        terminalreporter.line(f"audit log: {runner.section.audit}")
+
+
+def _reports(terminalreporter: Any) -> list[pytest.TestReport]:
+    return [r for reports in terminalreporter.stats.values() for r in reports
+            if isinstance(r, pytest.TestReport)]

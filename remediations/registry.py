@@ -1,0 +1,134 @@
+"""Actions: a lazy registry, name -> ``"module:function"``, and what an action declares.
+
+An action is a plain function decorated with :func:`action`, which declares its parameters
+(a pydantic model, validated when the inventory loads), whether it is risky (deletes data,
+restarts a database: it then runs only with ``--approve NAME``) and a one-line summary.
+It is called as ``func(ctx, params)`` and returns an :class:`ActionResult` with ``changed``
+(Ansible's word). With ``ctx.plan`` it must write nothing and say what it would do.
+
+Third parties add actions through the entry point group ``opscheck.remediations``
+(``name = "package.module:function"``); a built-in name cannot be overridden.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo
+
+GROUP = "opscheck.remediations"
+
+BUILTIN: dict[str, str] = {
+    "restart_service": "remediations.actions.command:restart_service",
+    "restart_database": "remediations.actions.command:restart_database",
+    "requeue_stuck_tasks": "remediations.actions.queue:requeue_stuck_tasks",
+    "pause_queue": "remediations.actions.queue:pause_queue",
+    "resume_queue": "remediations.actions.queue:resume_queue",
+    "checkpoint_wal": "remediations.actions.sqlite:checkpoint_wal",
+    "redis_bgsave": "remediations.actions.redis:redis_bgsave",
+    "clean_old_files": "remediations.actions.clean:clean_old_files",
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Params(BaseModel):
+    """Base of every action's parameters: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def local_path(value: str, info: ValidationInfo) -> str:
+    """A path parameter: absolute, or relative to the inventory's folder."""
+    path = Path(value).expanduser()
+    base = (info.context or {}).get("base")
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    return str(path)
+
+
+class ActionError(Exception):
+    """The action refused or failed; ``str()`` is one line for the report and the audit."""
+
+
+@dataclass
+class ActionContext:
+    """What an action gets besides its parameters."""
+
+    component: str
+    plan: bool
+    timeout: float
+    started: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.started = self.started or time.monotonic()
+
+    def remaining(self) -> float:
+        return self.timeout - (time.monotonic() - self.started)
+
+    def check_time(self) -> None:
+        """Raise :class:`ActionTimeout` once the action's timeout has passed."""
+        if self.remaining() <= 0:
+            raise ActionTimeout(f"timed out after {self.timeout:g} s")
+
+
+class ActionTimeout(ActionError):
+    """The action ran out of time (exit status 124, as coreutils ``timeout`` gives)."""
+
+
+@dataclass
+class ActionResult:
+    changed: bool
+    summary: str  # one line: "requeued 3 tasks", or in plan mode "would requeue 3 tasks"
+    output: str = ""
+    exit_status: int = 0
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    func: Callable[[ActionContext, Any], ActionResult]
+    params: type[Params]
+    risky: bool
+    summary: str
+
+
+def action(params: type[Params], *, risky: bool = False, summary: str = "") -> Callable[[F], F]:
+    """Declare a function an action: its parameter model, its risk, what it does."""
+    def mark(func: F) -> F:
+        func.opscheck_action = (params, risky, summary or (func.__doc__ or "").strip())  # type: ignore[attr-defined]
+        return func
+    return mark
+
+
+@cache
+def _third_party() -> dict[str, str]:
+    return {ep.name: ep.value for ep in entry_points(group=GROUP) if ep.name not in BUILTIN}
+
+
+def names() -> list[str]:
+    """Every registered action name, built-in and from entry points."""
+    return sorted({*BUILTIN, *_third_party()})
+
+
+@cache
+def get(name: str) -> ActionSpec:
+    """The action registered as ``name``. KeyError (listing the names) if none is."""
+    target = BUILTIN.get(name) or _third_party().get(name)
+    if target is None:
+        raise KeyError(f"unknown remediation action {name!r}; registered: {', '.join(names())}")
+    module, _, attr = target.partition(":")
+    func = getattr(importlib.import_module(module), attr)
+    declared = getattr(func, "opscheck_action", None)
+    if declared is None:
+        raise KeyError(f"{target} (action {name!r}) is not declared with "
+                       "remediations.registry.action(...)")
+    params, risky, summary = declared
+    return ActionSpec(name, func, params, risky, summary)

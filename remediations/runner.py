@@ -1,0 +1,222 @@
+"""The runner: from a confirmed failure to one safe, audited action and its re-check.
+
+Pure logic, no pytest: the plugin hands it a :class:`Request` and a ``recheck()`` callable
+that runs the check again and returns ``(passed, failure line)``. The gates, in order:
+
+1. kill switch, allow-list, approval of a risky action, emergency-stop file;
+2. confirmation: the check re-run ``confirm`` times (``confirm_delay`` apart), the last
+   time under the lock, immediately before the action; any pass means no action;
+3. the shared store (:mod:`remediations.state`): open circuit, budget, lock, back-off;
+4. the action, bounded by its timeout; then ``settle`` seconds and the re-check, whose
+   result is the check's outcome.
+
+Every path ends in exactly one audit record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from remediations import audit, registry
+from remediations.config import Allow, Remediation
+from remediations.state import Policy, Store
+
+Recheck = Callable[[], tuple[bool, str]]
+
+
+@dataclass
+class Request:
+    node: str
+    component: str | None
+    action: str
+    evidence: str
+
+
+@dataclass
+class Outcome:
+    node: str
+    component: str | None
+    action: str
+    mode: str
+    decision: str  # ran, planned, skipped: <reason>
+    detail: str = ""
+    attempt: int | None = None
+    budget: int | None = None
+    summary: str = ""
+    changed: bool | None = None
+    exit_status: int | None = None
+    duration: float | None = None
+    output: str = ""
+    recheck: str | None = None  # passed / failed, after the action
+    recheck_line: str = ""
+    circuit_opened: bool = False
+
+    @property
+    def state(self) -> str:
+        """remediated, remediation failed, planned, or not remediated."""
+        if self.decision == "ran":
+            return "remediated" if self.recheck == "passed" else "remediation failed"
+        return "planned" if self.decision == "planned" else "not remediated"
+
+    def line(self) -> str:
+        """One line for the terminal summary and the report section."""
+        what = f"{self.component or '?'} {self.action}"
+        if self.attempt and self.budget:
+            what += f" (attempt {self.attempt}/{self.budget})"
+        if self.decision == "ran":
+            text = (f"{self.state.upper()}: {what}: {self.summary}; exit {self.exit_status} in "
+                    f"{self.duration:.1f} s; re-check {self.recheck}")
+            if self.recheck != "passed":
+                text += f": {self.recheck_line}"
+        elif self.decision == "planned":
+            text = f"PLANNED (nothing run): {what}: {self.summary}"
+        else:
+            text = f"NOT REMEDIATED ({self.decision}): {what}: {self.detail}"
+        if self.circuit_opened:
+            text += ("; budget spent, circuit now open: nothing more runs until healthy or "
+                     "--remediate-reset")
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "state": self.state, "line": self.line()}
+
+
+class Runner:
+    """One per pytest process; the store and the audit log are shared through files."""
+
+    def __init__(self, section: Remediation, mode: str, approved: set[str], run: str,
+                 killed: str | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.section, self.mode, self.approved, self.killed = section, mode, approved, killed
+        self.sleep = sleep
+        self.audit = audit.AuditLog(section.audit, run)
+        self.owner = f"{self.audit.host}:{run}"
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.section.state, self.owner)
+        return self._store
+
+    def policy(self, entry: Allow) -> Policy:
+        lim = lambda name: self.section.limit(entry, name)  # noqa: E731
+        hold = lim("timeout") + self.section.settle + 60 * self.section.confirm
+        return Policy(int(lim("budget")), lim("window"), lim("backoff"), lim("backoff_max"),
+                      lim("cooldown"), hold)
+
+    def is_approved(self, req: Request) -> bool:
+        return bool({req.action, f"{req.component}:{req.action}"} & self.approved)
+
+    def emergency_stop(self) -> str | None:
+        path = self.section.emergency_stop
+        return f"emergency-stop file {path} exists" if path and Path(path).exists() else None
+
+    def handle(self, req: Request, recheck: Recheck) -> Outcome:
+        out = Outcome(req.node, req.component, req.action, self.mode, "skipped")
+        entry = self.section.allowed(req.component, req.action) if req.component else None
+        spec = registry.get(req.action) if entry else None
+        veto = self.killed and ("kill switch", self.killed)
+        if not veto and entry is None:
+            veto = ("not allowed", f"no [[remediation.allow]] entry for component "
+                    f"{req.component or '(none: the check names no component)'} and action "
+                    f"{req.action}")
+        if not veto and (spec.risky or entry.risky) and not self.is_approved(req):  # type: ignore[union-attr]
+            veto = ("needs approval", f"{req.action} is risky (deletes data or restarts a "
+                    f"database); run with --approve {req.action}")
+        if not veto and self.emergency_stop():
+            veto = ("emergency stop", self.emergency_stop())
+        if veto:
+            return self._skip(out, req, entry, *veto)
+        assert entry is not None and spec is not None
+        out.budget = self.policy(entry).budget
+        for i in range(self.section.confirm - 1):
+            self.sleep(self.section.confirm_delay)
+            passed, _ = recheck()
+            if passed:
+                return self._skip(out, req, entry, "not confirmed", f"passed on re-run {i + 1}")
+        apply = self.mode == "apply"
+        decision = self.store.reserve(f"{req.component}/{req.action}", self.policy(entry), apply)
+        out.attempt = decision.attempt
+        if not decision.go:
+            out.circuit_opened = decision.reason == "budget"
+            return self._skip(out, req, entry, decision.reason, decision.detail)
+        finished = not apply
+        try:
+            self.sleep(self.section.confirm_delay)
+            passed, _ = recheck()
+            veto = ("not confirmed", "passed on the re-run before the action") if passed else (
+                ("emergency stop", self.emergency_stop()) if self.emergency_stop() else None)
+            if veto:
+                finished = self._finish(req, entry, decision.attempt_id, "cancelled", finished)
+                out.attempt = None
+                return self._skip(out, req, entry, *veto)
+            self._act(out, entry, spec, plan=not apply)
+            if apply:
+                if out.exit_status == 0:
+                    self.sleep(self.section.settle)
+                passed, line = recheck()
+                out.recheck, out.recheck_line = ("passed" if passed else "failed"), line
+                outcome = "fixed" if passed else "failed"
+                out.circuit_opened = self.store.finish(
+                    f"{req.component}/{req.action}", decision.attempt_id, outcome,  # type: ignore[arg-type]
+                    self.policy(entry))
+                finished = True
+            out.decision = "ran" if apply else "planned"
+        finally:
+            if not finished:
+                self._finish(req, entry, decision.attempt_id, "interrupted", finished)
+        self._record(out, req, entry)
+        return out
+
+    def _finish(self, req: Request, entry: Allow, attempt_id: int | None, outcome: str,
+                finished: bool) -> bool:
+        if not finished and attempt_id is not None:
+            self.store.finish(f"{req.component}/{req.action}", attempt_id, outcome,
+                              self.policy(entry))
+        return True
+
+    def _act(self, out: Outcome, entry: Allow, spec: registry.ActionSpec, plan: bool) -> None:
+        ctx = registry.ActionContext(out.component or "", plan, self.section.limit(entry,
+                                                                                 "timeout"))
+        start = time.monotonic()
+        try:
+            result = spec.func(ctx, entry.validated)
+        except registry.ActionTimeout as exc:
+            result = registry.ActionResult(False, f"{spec.name} {exc}", exit_status=124)
+        except registry.ActionError as exc:
+            result = registry.ActionResult(False, f"{spec.name} refused or failed: {exc}",
+                                           exit_status=1)
+        except Exception as exc:
+            result = registry.ActionResult(False, f"{spec.name} crashed: "
+                                           f"{type(exc).__name__}: {exc}", exit_status=1)
+        out.duration = round(time.monotonic() - start, 3)
+        out.summary = audit.scrub(result.summary)
+        out.changed, out.exit_status = result.changed, result.exit_status
+        out.output = audit.tail(result.output)
+
+    def _skip(self, out: Outcome, req: Request, entry: Allow | None, reason: str,
+              detail: str) -> Outcome:
+        out.decision, out.detail = f"skipped: {reason}", audit.scrub(detail)
+        self._record(out, req, entry)
+        return out
+
+    def _record(self, out: Outcome, req: Request, entry: Allow | None) -> None:
+        self.audit.record(
+            node=req.node, component=req.component, evidence=req.evidence, action=req.action,
+            params=entry.params if entry else None, mode=self.mode, attempt=out.attempt,
+            decision=out.decision, detail=out.detail, summary=out.summary,
+            changed=out.changed, exit_status=out.exit_status, duration=out.duration,
+            recheck=out.recheck, recheck_line=out.recheck_line, output=out.output,
+            circuit_opened=out.circuit_opened)
+
+    def note(self, **fields: Any) -> None:
+        """An audit record outside a check: reset, circuit closed."""
+        self.audit.record(mode=self.mode, **fields)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
