@@ -14,7 +14,8 @@ import pytest
 from opscheck import markers, secrets, settings
 from opscheck.inventory import Inventory, InventoryError, load
 
-pytest_plugins = ["opscheck.connect", "opscheck.collect", "opscheck.measure", "opscheck.outcomes"]
+pytest_plugins = ["opscheck.connect", "opscheck.collect", "opscheck.measure", "opscheck.outcomes",
+                  "opscheck.reporting"]
 
 INVENTORY = pytest.StashKey[Inventory]()
 

@@ -30,6 +30,7 @@ class Setting:
     nargs: str | None = None  # "?" for flags with an optional value
     const: Any = None
     action: str | None = None  # argparse action: "append" (repeatable), "store_const" (a flag)
+    dest: str | None = None  # the flag is another plugin's option (its dest): not added again
 
     @property
     def flag(self) -> str:
@@ -65,6 +66,9 @@ def addoption(parser: pytest.Parser) -> None:
     for s in SETTINGS.values():
         if s.flag in present:
             continue
+        parser.addini(s.ini_key, s.help, default=None)
+        if s.dest:
+            continue
         extra: dict[str, Any] = {}
         if s.nargs:
             extra.update(nargs=s.nargs, const=s.const)
@@ -75,7 +79,6 @@ def addoption(parser: pytest.Parser) -> None:
         group.addoption(s.flag, dest=f"opscheck_{s.name}", metavar=s.metavar, default=None,
                         **extra,
                         help=f"{s.help} (ini {s.ini_key}, env {s.env_var}; default {s.default})")
-        parser.addini(s.ini_key, s.help, default=None)
 
 
 def get(config: pytest.Config, name: str) -> Any:
@@ -87,11 +90,11 @@ def source(config: pytest.Config, name: str) -> tuple[Any, str]:
     s = SETTINGS[name]
     raw: Any
     for where, raw in (
-        (f"command line {s.flag}", config.getoption(f"opscheck_{name}", None)),
+        (f"command line {s.flag}", config.getoption(s.dest or f"opscheck_{name}", None)),
         (f"env {s.env_var}", os.environ.get(s.env_var)),
         (f"ini {s.ini_key}", config.getini(s.ini_key)),
     ):
-        if raw is not None and raw != "":
+        if raw is not None and raw != "" and raw is not False:  # False: a store_true not given
             return _convert(s, raw, where), where
     return s.default, "default"
 

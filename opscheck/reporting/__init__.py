@@ -1,0 +1,115 @@
+"""Reports: one run, read by people (HTML, Allure) and acted on by machines (JUnit, JSON,
+Prometheus, Nagios).
+
+Each report is a setting (CLI option, ini key, ``OPSCHECK_*`` variable). ``--report-dir DIR``
+switches the four report files on at once under DIR; a report's own setting overrides its
+place. The files themselves are written by the tools made for them: pytest-html (a
+self-contained page), allure-pytest, pytest's ``--junitxml``; this package only routes the
+settings to them, adds opscheck's columns, labels and properties through their hooks, and
+writes what no tool writes (the JSON summary, the Prometheus metrics, the Nagios line).
+
+Writers that must run once (JSON, metrics, Nagios) run on the controller, never on an
+xdist worker; they read :func:`opscheck.outcomes.results`, which the controller collects.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from opscheck import settings
+from opscheck.settings import Setting
+
+pytest_plugins = [
+    "opscheck.reporting.waivers",
+    "opscheck.reporting.html",
+    "opscheck.reporting.allure",
+    "opscheck.reporting.junit",
+    "opscheck.reporting.summary_json",
+    "opscheck.reporting.metrics",
+    "opscheck.reporting.nagios",
+]
+
+#: report -> its file (or folder) name under --report-dir
+DEFAULT_NAMES = {"html": "report.html", "allure": "allure-results", "junit": "junit.xml",
+                 "json": "summary.json"}
+STARTED = pytest.StashKey[float]()
+
+
+def _flag(value: str) -> bool:
+    word = value.strip().lower()
+    if word not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ValueError("use true or false")
+    return word in ("1", "true", "yes", "on")
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("give the pushgateway's http:// or https:// URL")
+    return value
+
+
+settings.declare(
+    Setting("report_dir", "write report.html, allure-results/, junit.xml and summary.json "
+            "into this folder", metavar="DIR"),
+    Setting("report_html", "self-contained HTML status board (pytest-html)", metavar="PATH"),
+    Setting("report_allure", "Allure results folder (allure-pytest)", metavar="DIR"),
+    Setting("report_junit", "JUnit XML with opscheck's properties (pytest's junitxml)",
+            metavar="PATH"),
+    Setting("report_json", "JSON summary: one object per check, totals, schema version",
+            metavar="PATH"),
+    Setting("metrics_out", "Prometheus textfile (node_exporter textfile collector) to write",
+            metavar="FILE"),
+    Setting("pushgateway", "Prometheus Pushgateway URL to push the same metrics to",
+            convert=_url, metavar="URL"),
+    Setting("nagios", "print one Nagios/Icinga status line with perfdata and exit 0-3",
+            default=False, convert=_flag, option="--nagios", dest="nagios"),  # testinfra's
+    Setting("waivers", "waivers TOML file: known failures accepted until an expiry date",
+            metavar="PATH"),
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    settings.addoption(parser)
+
+
+def on_controller(config: pytest.Config) -> bool:
+    """True in a plain run and on the xdist controller; False on a worker."""
+    return not hasattr(config, "workerinput")
+
+
+def path_of(config: pytest.Config, name: str) -> Path | None:
+    """Where report ``name`` (html, allure, junit, json, metrics_out, waivers) goes, or None."""
+    key = name if name in ("metrics_out", "waivers") else f"report_{name}"
+    if settings.get(config, key):
+        return settings.path(config, key)[0]
+    if name in DEFAULT_NAMES and settings.get(config, "report_dir"):
+        return settings.path(config, "report_dir")[0] / DEFAULT_NAMES[name]
+    return None
+
+
+def started(config: pytest.Config) -> float:
+    """The run's start (epoch seconds)."""
+    return config.stash.get(STARTED, time.time())
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Route the report settings to the tools' own options before those tools configure."""
+    config.stash[STARTED] = time.time()
+    option = config.option
+    html = path_of(config, "html")
+    if html and not getattr(option, "htmlpath", None):
+        option.htmlpath, option.self_contained_html = str(html), True
+    junit = path_of(config, "junit")
+    if junit and not option.xmlpath:
+        option.xmlpath = str(junit)
+    allure = path_of(config, "allure")
+    if allure and not getattr(option, "allure_report_dir", None):
+        option.allure_report_dir = str(allure)
+        # a fresh results folder per run; `make report` carries Allure's history over
+        option.clean_alluredir = on_controller(config)

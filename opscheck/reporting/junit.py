@@ -1,0 +1,49 @@
+"""JUnit XML: pytest's own ``--junitxml``, with opscheck's facts as testcase properties.
+
+``--report-junit PATH`` (or ``--report-dir``) switches pytest's junitxml on. pytest already
+writes every user property of a check as a ``<property>`` of its ``<testcase>`` (tier,
+kind, component, the measurements); this module adds ``opscheck.state`` (passed, warning,
+failed, could not run, skipped, remediated, waived) and ``opscheck.action``, and writes
+dict-valued properties as JSON instead of Python reprs, so CI tools read them.
+Failed checks are ``<failure>``, could-not-run ``<error>``, skipped and waived checks
+``<skipped>`` (waived ones with ``type="pytest.xfail"``), as pytest writes them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from opscheck.outcomes import results
+from opscheck.reporting import on_controller
+from opscheck.reporting.records import action
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    # registered before opscheck.outcomes' collector (its configure is not tryfirst), so
+    # among the tryfirst logreport hooks the collector runs first, this next, junitxml last
+    if on_controller(config):
+        config.pluginmanager.register(Properties(config), "opscheck-junit")
+
+
+class Properties:
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """On a check's last report, after the collector, before junitxml reads it."""
+        if report.when != "teardown" or not self.config.option.xmlpath:
+            return
+        result = results(self.config).get(report.nodeid)
+        if result is None:
+            return
+        props = [(k, json.dumps(v, default=str) if isinstance(v, dict | list) else v)
+                 for k, v in report.user_properties]
+        props.append(("opscheck.state", result.state))
+        todo = action(result)
+        if todo:
+            props.append(("opscheck.action", todo))
+        report.user_properties = props

@@ -1,0 +1,102 @@
+"""Nagios and Icinga: one status line with perfdata, and the plugin exit code.
+
+With ``--nagios`` (testinfra's flag, which opscheck takes over; ini ``opscheck_nagios =
+true``, env ``OPSCHECK_NAGIOS=1``) pytest's terminal output is diverted (by testinfra)
+and stdout carries a monitoring plugin's output::
+
+    OPSCHECK CRITICAL - 1 failed, 1 warning, 12 ok (wave) | 'wave-redis memory used'=91.2%;75;90
+    CRITICAL: wave-redis memory used 91.2% ≥ critical 90% (warning 75%). Action: …
+    WARNING: …
+
+The exit code is the run's verdict: 0 OK (everything passed, was remediated or waived),
+1 WARNING (a warning level crossed), 2 CRITICAL (a check failed), 3 UNKNOWN (a check
+could not run, or no check ran); CRITICAL wins over UNKNOWN over WARNING. Perfdata has
+one ``'label'=value[UOM];warn;crit`` per measured value; units Nagios does not know are
+left out of the UOM. Bad options or inventories still exit 4 (a usage error), which
+Nagios shows as an out-of-range UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+
+from opscheck import secrets
+from opscheck.plugin import inventory_of
+from opscheck.reporting import on_controller
+from opscheck.reporting.records import STATUS, records, verdict
+from opscheck.settings import get
+from opscheck.thresholds import fmt
+
+UOMS = {"s", "ms", "us", "%", "B", "KB", "MB", "GB", "TB", "c"}
+WORDS = {"passed": "ok", "could not run": "could not run"}
+
+
+def enabled(config: pytest.Config) -> bool:
+    return bool(get(config, "nagios")) and on_controller(config)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """``--nagios`` is testinfra's flag: let testinfra divert pytest's terminal output (it does
+    that for its own OK/CRITICAL line) also when the ini key or the env var asks for Nagios."""
+    if get(config, "nagios"):
+        config.option.nagios = True
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """This module's status line replaces testinfra's (which knows only OK and CRITICAL)."""
+    manager = session.config.pluginmanager
+    if get(session.config, "nagios") and manager.get_plugin("nagiosreporter") is not None:
+        manager.unregister(name="nagiosreporter")
+
+
+def _label(text: str) -> str:
+    return "'" + text.replace("'", "''").replace("=", "-") + "'"
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else fmt(value)
+
+
+def perfdata(recs: list[dict[str, Any]]) -> str:
+    items = []
+    for rec in recs:
+        for m in rec["measurements"]:
+            name = f"{rec['component'] or rec['check']} {m['metric']}"
+            uom = m["unit"] if m["unit"] in UOMS else ""
+            items.append(f"{_label(name)}={fmt(m['value'])}{uom};{_number(m['warning'])};"
+                         f"{_number(m['critical'])}")
+    return " ".join(items)
+
+
+def output(config: pytest.Config) -> tuple[int, str]:
+    """(exit code, plugin output: the status line, then one line per check not OK)."""
+    recs = records(config)
+    code = verdict(recs)
+    counted: dict[str, int] = {}
+    for rec in recs:
+        counted[rec["state"]] = counted.get(rec["state"], 0) + 1
+    order = ("failed", "could not run", "warning", "remediated", "waived", "passed", "skipped")
+    text = ", ".join(f"{counted[s]} {WORDS.get(s, s)}" for s in order if counted.get(s))
+    line = (f"OPSCHECK {STATUS[code]} - {text or 'no checks ran'} "
+            f"({inventory_of(config).system.name})")
+    data = perfdata(recs)
+    lines = [f"{line} | {data}" if data else line]
+    for rec in recs:
+        if rec["code"]:
+            lines.append(f"{STATUS[rec['code']]}: {rec['message'] or rec['id']}")
+    return code, "\n".join(lines)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    if not enabled(config):
+        return
+    code, text = output(config)
+    sys.stdout.write(secrets.redact(text) + "\n")
+    sys.stdout.flush()
+    session.exitstatus = code

@@ -1,0 +1,83 @@
+"""The JSON summary: the run as one document for scripts and dashboards.
+
+``--report-json PATH`` (or ``--report-dir``) writes, on the controller after the run::
+
+    {"schema_version": 1, "system": "wave", "inventory": "/etc/opscheck/wave.toml",
+     "started": "2026-11-22T11:00:00+00:00", "finished": "...", "duration": 4.2,
+     "status": "CRITICAL", "code": 2,
+     "totals": {"all": {"passed": 40, "failed": 1},
+                "tier": {"critical": {...}}, "kind": {...}, "component": {...}},
+     "checks": [{"id", "check", "params", "tier", "kind", "component", "state", "code",
+                 "message", "measurements": [{"metric", "value", "unit", "warning",
+                 "critical", "direction", "state"}], "action", "duration",
+                 "waiver", "remediation"}]}
+
+``status``/``code`` is the Nagios verdict of the run (0 OK, 1 WARNING, 2 CRITICAL,
+3 UNKNOWN). ``schema_version`` changes when a field changes meaning or goes away; new
+fields may appear without a change. Secrets are redacted as in every report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opscheck import secrets
+from opscheck.plugin import inventory_of
+from opscheck.reporting import on_controller, path_of, started
+from opscheck.reporting.records import STATUS, records, totals, verdict
+
+SCHEMA_VERSION = 1
+
+
+def summary(config: pytest.Config) -> dict[str, Any]:
+    """The summary document of the run so far."""
+    inventory = inventory_of(config)
+    recs = records(config)
+    code = verdict(recs)
+    begin, end = started(config), time.time()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "system": inventory.system.name,
+        "inventory": str(inventory.path),
+        "started": _iso(begin),
+        "finished": _iso(end),
+        "duration": round(end - begin, 3),
+        "status": STATUS[code],
+        "code": code,
+        "totals": totals(recs),
+        "checks": recs,
+    }
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
+
+
+def write(path: Path, document: dict[str, Any]) -> None:
+    """Write ``document`` to ``path`` atomically (readers never see half a file), redacted."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = secrets.redact(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    path = path_of(config, "json")
+    if path is not None and on_controller(config):
+        write(path, summary(config))
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    path = path_of(config, "json")
+    if path is not None and on_controller(config):
+        terminalreporter.write_sep("-", f"opscheck JSON summary: {path}")

@@ -1,0 +1,144 @@
+"""Waivers: a known failure, accepted with a justification until an expiry date.
+
+``--waivers FILE`` (ini ``opscheck_waivers``, env ``OPSCHECK_WAIVERS``) names a TOML file::
+
+    [[waivers]]
+    check = "test_cpu_busy[batch-host]"   # node-id pattern (fnmatch), whole id or its tail
+    justification = "nightly batch saturates the CPU; OPS-123, owner: alice"
+    expires = 2026-12-31                  # last day the waiver holds
+
+Until it expires, a matching check that fails is ``waived`` (pytest's xfail: it does not
+fail the run) and every report shows it as waived with the justification; if it passes,
+it passes. From the day after ``expires`` the waiver fails loudly: the check runs
+unwaived, a failure says the waiver expired, a pass fails with "waiver expired; remove
+it", and the terminal lists the expired waivers. A waiver without a justification, or
+with a bad date or pattern, is a usage error naming the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from opscheck.inventory import InventoryError, _validate
+from opscheck.outcomes import WAIVER, results
+from opscheck.reporting import on_controller, path_of
+
+WAIVERS = pytest.StashKey[list["Waiver"]]()
+EXPIRED = pytest.StashKey[dict[str, Any]]()
+
+
+class Waiver(BaseModel):
+    """One ``[[waivers]]`` entry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    check: str = Field(min_length=1, description="node-id pattern, e.g. test_cpu_busy[*]")
+    justification: str = Field(description="why the failure is accepted, and who owns it")
+    expires: date = Field(description="the last day the waiver holds")
+
+    @field_validator("justification")
+    @classmethod
+    def _said(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("justification is empty; say why the failure is accepted "
+                             "(a ticket, an owner)")
+        return value.strip()
+
+    def matches(self, nodeid: str) -> bool:
+        """The pattern matches the whole node id, or its tail after a ``/`` or ``::``."""
+        return any(fnmatchcase(nodeid, prefix + self.check) for prefix in ("", "*/", "*::"))
+
+    def expired(self, today: date | None = None) -> bool:
+        return (today or date.today()) > self.expires
+
+    def describe(self, source: Path) -> dict[str, Any]:
+        return {"check": self.check, "justification": self.justification,
+                "expires": self.expires.isoformat(), "expired": self.expired(),
+                "file": str(source)}
+
+
+def load(path: Path) -> list[Waiver]:
+    """The waivers in ``path``. Raises :class:`InventoryError` (file, key, fix)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InventoryError(path, "", "waivers file not found; fix --waivers, "
+                             "OPSCHECK_WAIVERS or opscheck_waivers") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InventoryError(path, "", f"cannot read the waivers ({exc}); fix the file") from None
+    unknown = sorted(set(raw) - {"waivers"})
+    if unknown:
+        raise InventoryError(path, unknown[0], "unknown key; write each waiver under its own "
+                             "[[waivers]] header")
+    entries = raw.get("waivers", [])
+    if not isinstance(entries, list):
+        raise InventoryError(path, "waivers", "must be an array of tables: [[waivers]]")
+    return [_validate(Waiver, entry, path, f"waivers[{i}]", {}) for i, entry in
+            enumerate(entries)]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    source = path_of(config, "waivers")
+    if source is None:
+        return
+    try:
+        config.stash[WAIVERS] = load(source)
+    except InventoryError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    waivers = config.stash.get(WAIVERS, [])
+    source = path_of(config, "waivers")
+    for item in items if waivers else ():
+        found = [w for w in waivers if w.matches(item.nodeid)]
+        live = next((w for w in found if not w.expired()), None)
+        if live:
+            item.add_marker(pytest.mark.xfail(
+                reason=f"waived until {live.expires}: {live.justification}", strict=False))
+            item.user_properties.append((WAIVER, live.describe(source)))  # type: ignore[arg-type]
+        elif found:
+            stale = found[0].describe(source)  # type: ignore[arg-type]
+            item.user_properties.append((WAIVER, stale))
+            item.stash[EXPIRED] = stale
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """An expired waiver fails loudly: in the failure's line, or as a failure of its own."""
+    report = yield
+    stale = item.stash.get(EXPIRED, None)
+    if stale is None or call.when != "call" or report.skipped:
+        return report
+    note = (f"waiver {stale['check']!r} expired on {stale['expires']} "
+            f"({stale['justification']})")
+    if report.passed:
+        report.outcome = "failed"
+        report.longrepr = f"{item.nodeid}: {note}; the check passes now: remove the waiver " \
+                          f"from {stale['file']}"
+    elif isinstance(report.longrepr, str):
+        report.longrepr += f" [{note}]"
+    elif getattr(report.longrepr, "reprcrash", None) is not None:
+        report.longrepr.reprcrash.message += f" [{note}]"  # type: ignore[union-attr]
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if not on_controller(config):
+        return
+    stale = [(r.nodeid, r.waiver) for r in results(config).values()
+             if r.waiver and r.waiver.get("expired")]
+    if stale:
+        terminalreporter.section("opscheck: EXPIRED WAIVERS", red=True, bold=True)
+        for nodeid, waiver in stale:
+            terminalreporter.line(f"{nodeid}: waiver {waiver['check']!r} expired on "
+                                  f"{waiver['expires']}; renew it with a new justification "
+                                  f"or remove it from {waiver['file']}", red=True)
