@@ -12,7 +12,6 @@ def test_engine_answers(docker_component):
 
 @pytest.mark.critical
 @pytest.mark.docker
-@pytest.mark.remediation("restart_container")
 def test_container_running(docker_component, container):
     """Every container the inventory names exists and is running."""
     state = docker_component.container(container)
