@@ -62,7 +62,8 @@ def pg_source(server: Any, rows: int = 100, pad: int = 0) -> str:
     """A new database on ``server`` with tables stories (``rows``) and events (2 × rows)."""
     name = f"src_{secrets.token_hex(4)}"
     server.psql(f"CREATE DATABASE {name}")
-    filler = f", repeat('x', {pad})" if pad else ", ''"
+    filler = (f", (SELECT string_agg(md5((g * 64 + i)::text), '') FROM generate_series(1, "
+              f"{max(1, pad // 32)}) i)") if pad else ", ''"
     server.psql(
         "CREATE TABLE stories (id int PRIMARY KEY, title text, body text);"
         "CREATE TABLE events (id bigserial PRIMARY KEY, story int REFERENCES stories(id));"

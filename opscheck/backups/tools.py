@@ -34,9 +34,10 @@ class OverBudget(BackupProblem):
 class Deadline:
     """A time budget shared by every step of one check."""
 
-    def __init__(self, seconds: float, what: str) -> None:
+    def __init__(self, seconds: float, what: str, fix: str = "raise restore_timeout") -> None:
         self.seconds = seconds
         self.what = what
+        self.fix = fix
         self.end = time.monotonic() + seconds
 
     def left(self) -> float:
@@ -48,7 +49,7 @@ class Deadline:
 
     def expired(self) -> OverBudget:
         return OverBudget(f"{self.what} passed its time budget of {self.seconds:g} s and was "
-                          "stopped; raise restore_timeout or check the disk speed")
+                          f"stopped; {self.fix}")
 
 
 def find_tool(name: str, bindir: str | None = None) -> str:
