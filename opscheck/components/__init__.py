@@ -23,6 +23,10 @@ KINDS: dict[str, str] = {
     "redis": "opscheck.components.redis:RedisComponent",
     "postgres": "opscheck.components.postgres:PostgresComponent",
     "sqlite": "opscheck.components.sqlite:SqliteComponent",
+    "queue": "opscheck.components.queue:QueueComponent",
+    "files": "opscheck.components.files:FilesComponent",
+    "docker": "opscheck.components.docker:DockerComponent",
+    "gpu": "opscheck.components.gpu:GpuComponent",
 }
 
 #: every kind marker the suite registers, whether or not its model is loaded yet
