@@ -9,7 +9,6 @@ there before or during the run) is refused, never followed; only regular files a
 
 from __future__ import annotations
 
-import errno
 import fnmatch
 import os
 import stat
@@ -52,6 +51,13 @@ class CleanParams(Params):
         return value
 
 
+def _is_link(name: str, dir_fd: int) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
+
+
 def _open_inside(folder: str, relative: str) -> int:
     """A descriptor of folder/relative, refusing any symlink on the way."""
     try:
@@ -64,9 +70,9 @@ def _open_inside(folder: str, relative: str) -> int:
         try:
             child = os.open(part, DIR_FLAGS, dir_fd=fd)
         except OSError as exc:
-            os.close(fd)
-            why = ("is a symlink (refused: it could lead outside)" if exc.errno == errno.ELOOP
+            why = ("is a symlink (refused: it could lead outside)" if _is_link(part, fd)
                    else exc.strerror)
+            os.close(fd)
             raise ActionError(f"{Path(folder) / relative}: {part} {why}") from None
         os.close(fd)
         fd = child
