@@ -60,6 +60,13 @@ def create(engine, name="wave-redis", start=True, health=None, **kwargs):
     return container
 
 
+def wait_exited(engine, name, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while engine[1].api.inspect_container(name)["State"]["Status"] != "exited":
+        assert time.monotonic() < deadline, f"{name} did not exit"
+        time.sleep(0.05)
+
+
 def run(suite, *args):
     return suite.run("-m", "critical or standard", *args, checks=("docker",))
 
@@ -145,6 +152,7 @@ def test_crash_loop_fails_restart_count_and_exited_stack(suite, engine):
 def test_exited_check_ignores_other_projects(suite, engine):
     create(engine, name="other", command=["/bin/sh", "-c", "exit 1"], labels={})
     create(engine, name="wave-redis")
+    wait_exited(engine, "other")
     suite.inventory(inventory(engine[0].base_url))
     run(suite, "-k", "exited").assert_outcomes(passed=1)
 
@@ -193,3 +201,14 @@ def test_bad_docker_inventory_is_a_usage_error(suite, extra, message):
     result = run(suite)
     assert result.ret == 4
     assert message in result.stderr.str()
+
+
+def test_exited_check_without_project_covers_the_listed_containers(suite, engine):
+    create(engine, name="wave-redis", command=["/bin/sh", "-c", "exit 2"], labels={})
+    create(engine, name="unrelated", command=["/bin/sh", "-c", "exit 1"], labels={})
+    suite.inventory(inventory(engine[0].base_url).replace('compose_project = "wave"\n', ""))
+    wait_exited(engine, "wave-redis")
+    result = run(suite, "-k", "exited")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*1 container(s) of the listed containers exited: "
+                                 "wave-redis (Exited (2) *)*"])
