@@ -13,6 +13,8 @@ calls the same fact methods the checks call. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import shutil
 import sqlite3
 import statistics
@@ -90,9 +92,10 @@ def suite_run(inv: Path, kind: str) -> tuple[float, int]:
     args = [*PLUGINS, "-q", "-p", "no:cacheprovider", "--rootdir", str(inv.parent), "-c",
             "/dev/null", "--inventory", str(inv), "-m", "not deep", "-W", "ignore",
             str(REPO / "checks" / kind)]
-    code = pytest.main(args, plugins=[timer])
+    with contextlib.redirect_stdout(io.StringIO()) as out:
+        code = pytest.main(args, plugins=[timer])
     if code not in (0, 5):
-        sys.exit(f"the sweep of {kind} exited {code}")
+        sys.exit(f"the sweep of {kind} exited {code}:\n{out.getvalue()[-3000:]}")
     return timer.seconds, timer.ran
 
 
