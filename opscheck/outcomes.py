@@ -62,16 +62,20 @@ class Result:
             self.state = "warning"
             self.message = next(m["line"] for m in self.measurements if m["state"] == "warning")
         if self.remediation and self.state in ("passed", "warning"):
-            done = [f"{k} {self.remediation[k]}" for k in ("action", "result")
-                    if self.remediation.get(k)]
             self.state = "remediated"
-            self.message = "remediated" + (f": {', '.join(done)}" if done else "")
+            self.message = str(self.remediation.get("line") or f"remediated by "
+                               f"{self.remediation.get('action', 'a remediation')}")
 
 
 def _line(report: pytest.TestReport) -> str:
+    """The failure's one line: the crash message, or (a redacted, plain-text report) its
+    first ``E`` line; without pytest.fail's ``Failed:`` prefix."""
     text = str(report.longrepr or "").strip().splitlines()
     crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", None)
-    return (crash or (text[-1] if text else "")).splitlines()[0] if (crash or text) else ""
+    if not crash:
+        errors = [line[1:].strip() for line in text if line.startswith("E ")]
+        crash = errors[0] if errors else (text[-1] if text else "")
+    return crash.splitlines()[0].removeprefix("Failed: ") if crash else ""
 
 
 def _reason(report: pytest.TestReport) -> str:

@@ -76,17 +76,29 @@ def pytest_configure(config: pytest.Config) -> None:
     redactor = Redactor()
     allure_commons.plugin_manager.register(redactor)
     config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(redactor))
+    config.pluginmanager.register(Labeller(), "opscheck-allure")
 
 
-@pytest.hookimpl(wrapper=True, trylast=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Innermost wrapper: runs before allure-pytest's listener reads the report."""
-    report = yield
-    if active(item.config):
+class Labeller:
+    """Redacts what allure-pytest attaches, and describes each check once it has ended."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, pytest.Item] = {}
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+        """Innermost wrapper: runs before allure-pytest's listener attaches captured output."""
+        report = yield
         report.sections = [(title, secrets.redact(text)) for title, text in report.sections]
-        if report.when == "teardown":
+        self.items[item.nodeid] = item
+        return report
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        """After the check's last report (after a remediation's last re-run), before
+        allure-pytest's listener closes the check's result."""
+        item = self.items.pop(nodeid, None)
+        if item is not None:
             describe(item)
-    return report
 
 
 def describe(item: pytest.Item) -> None:

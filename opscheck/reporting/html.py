@@ -19,11 +19,22 @@ import pytest
 from opscheck.outcomes import STATES, results
 from opscheck.plugin import inventory_of
 from opscheck.reporting import on_controller, started
-from opscheck.reporting.records import levels_text, record, records, totals, value_text
+from opscheck.reporting.records import (
+    STATUS,
+    levels_text,
+    record,
+    records,
+    totals,
+    value_text,
+    verdict,
+)
 
 COLOURS = {"passed": "#2e7d32", "warning": "#e65100", "failed": "#c62828",
            "could not run": "#6a1b9a", "skipped": "#757575", "remediated": "#1565c0",
            "waived": "#5d4037"}
+STYLE = (".opscheck-summary{margin:6px 0;border-collapse:collapse}"
+         ".opscheck-summary td,.opscheck-summary th{padding:2px 10px;text-align:left;"
+         "border-bottom:1px solid #e0e0e0}.opscheck-summary caption{text-align:left}")
 #: (header, css name, sortable) of the columns added after pytest-html's "Result"
 COLUMNS = (("State", "state", True), ("Component", "component", True), ("Kind", "kind", True),
            ("Tier", "tier", True), ("Check", "check", True), ("Value", "value", False),
@@ -86,9 +97,12 @@ class Board:
     def pytest_html_results_summary(self, prefix: list[str], summary: list[str],
                                     postfix: list[str], session: pytest.Session) -> None:
         inventory = inventory_of(self.config)
-        board = totals(records(self.config))
-        prefix.append(f"<p>Inventory <b>{escape(inventory.system.name)}</b> "
-                      f"({escape(str(inventory.path))}).</p>")
+        recs = records(self.config)
+        board, code = totals(recs), verdict(recs)
+        counts = ", ".join(f"{n} {s}" for s, n in board["all"].items())
+        prefix.append(f"<style>{STYLE}</style><p>Inventory <b>{escape(inventory.system.name)}"
+                      f"</b> ({escape(str(inventory.path))}): <b>{STATUS[code]}</b>, "
+                      f"{escape(counts)}.</p>")
         for group in ("tier", "component"):
             prefix.append(_table(group, board[group]))
 
@@ -101,6 +115,5 @@ def _table(group: str, counts: dict[str, dict[str, int]]) -> str:
         f"<tr><td>{escape(name)}</td>"
         + "".join(f"<td>{c.get(s, 0) or ''}</td>" for s in seen) + "</tr>"
         for name, c in counts.items())
-    return (f'<table class="opscheck-summary" style="margin:6px 0;border-collapse:collapse">'
-            f"<caption style=\"text-align:left\">By {group}</caption>"
+    return (f'<table class="opscheck-summary"><caption>By {group}</caption>'
             f"<tr><th>{group}</th>{head}</tr>{rows}</table>")

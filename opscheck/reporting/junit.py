@@ -2,8 +2,9 @@
 
 ``--report-junit PATH`` (or ``--report-dir``) switches pytest's junitxml on. pytest already
 writes every user property of a check as a ``<property>`` of its ``<testcase>`` (tier,
-kind, component, the measurements); this module adds ``opscheck.state`` (passed, warning,
-failed, could not run, skipped, remediated, waived) and ``opscheck.action``, and writes
+kind, component, the measurements, the waiver); this module adds ``opscheck.state``
+(passed, warning, failed, could not run, skipped, remediated, waived), ``opscheck.action``
+and the remediation's record (``opscheck.remediation``), and writes
 dict-valued properties as JSON instead of Python reprs, so CI tools read them.
 Failed checks are ``<failure>``, could-not-run ``<error>``, skipped and waived checks
 ``<skipped>`` (waived ones with ``type="pytest.xfail"``), as pytest writes them.
@@ -15,7 +16,7 @@ import json
 
 import pytest
 
-from opscheck.outcomes import results
+from opscheck.outcomes import REMEDIATION, results
 from opscheck.reporting import on_controller
 from opscheck.reporting.records import action
 
@@ -42,6 +43,8 @@ class Properties:
             return
         props = [(k, json.dumps(v, default=str) if isinstance(v, dict | list) else v)
                  for k, v in report.user_properties]
+        if result.remediation and REMEDIATION not in dict(props):  # it rides on the call report
+            props.append((REMEDIATION, json.dumps(result.remediation, default=str)))
         props.append(("opscheck.state", result.state))
         todo = action(result)
         if todo:
