@@ -189,3 +189,41 @@ def test_replica_link_up_then_down_when_its_master_stops(suite, server_factory):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([f"*bus-replica replica link to 127.0.0.1:{master.port} is down "
                                  "(expected up)*"])
+
+
+def test_acl_user_from_username_env_authenticates(suite, server_factory, monkeypatch):
+    server = server_factory(password=PASSWORD)
+    server.client().acl_setuser("checker", enabled=True, passwords=["+checker-pw-91"],
+                                commands=["+@all"], keys=["*"])
+    monkeypatch.setenv("BUS_USER", "checker")
+    monkeypatch.setenv("BUS_PASSWORD", "checker-pw-91")
+    suite.inventory(redis_inventory(server, 'username_env = "BUS_USER"\n'
+                                            'password_env = "BUS_PASSWORD"\n'))
+    result = suite.run("-k", "ping or strangers", checks=ALL)
+    result.assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('username_env = "NO_SUCH_USER_VAR"\n', "*components[[]0[]] (bus): environment variable "
+     "NO_SUCH_USER_VAR (named by username_env) is not set; export NO_SUCH_USER_VAR*"),
+    ('password_env = "NO_SUCH_PW_VAR"\n', "*components[[]0[]] (bus): environment variable "
+     "NO_SUCH_PW_VAR (named by password_env) is not set*"),
+    ("memory_budget = -1\n", "*components[[]0[]] (bus).memory_budget: *"),
+])
+def test_bad_redis_inventory_is_a_usage_error(suite, redis_server, extra, message):
+    suite.inventory(redis_inventory(redis_server, extra))
+    result = suite.run(checks=ALL)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([message])
+
+
+def test_bad_url_scheme_and_inline_password_are_usage_errors(suite):
+    suite.inventory('[[components]]\nname = "bus"\nkind = "redis"\nurl = "http://127.0.0.1:1"\n')
+    result = suite.run(checks=ALL)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*(bus): url 'http://127.0.0.1:1' must start with redis://*"])
+    suite.inventory('[[components]]\nname = "bus"\nkind = "redis"\n'
+                    'url = "redis://:hunter2@127.0.0.1:1/0"\n')
+    result = suite.run(checks=ALL)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*secret written inline*"])

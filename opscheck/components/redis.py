@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -18,16 +19,17 @@ class RedisThresholds(Thresholds):
     clients: Threshold = level(75, 90, "%", action="Find the client leaking connections "
                                "(INFO clients, CLIENT LIST); raise maxclients")
     rejected_connections: Threshold = level(None, 1, action="Clients were turned away at "
-                                            "maxclients: find the leak, raise maxclients")
+                                            "maxclients: find the leak, raise maxclients "
+                                            "(counted since start; CONFIG RESETSTAT)")
     evicted_keys: Threshold = level(None, 1, action="Keys were evicted: raise maxmemory or "
-                                    "trim data; events may be lost")
+                                    "trim data; events may be lost (counted since start)")
     last_save_age: Threshold = level(360, 1500, "min", action="Check the save errors in the "
                                      "Redis log and the disk; run BGSAVE")
 
 
 class RedisComponent(Component):
     kind: Literal["redis"] = "redis"
-    SECRET_VARS: ClassVar[tuple[str, ...]] = ("password_env", "username_env")
+    SECRET_VARS: ClassVar[tuple[str, ...]] = ("password_env",)
     #: probe types this kind answers (a Redis command returning one number)
     PROBES: ClassVar[tuple[str, ...]] = ("value",)
 
@@ -51,6 +53,9 @@ class RedisComponent(Component):
         parts = urlsplit(self.url)
         if parts.scheme not in ("redis", "rediss", "unix"):
             raise ValueError(f"url {self.url!r} must start with redis://, rediss:// or unix://")
+        if self.username_env and self.username_env not in os.environ:
+            raise ValueError(f"environment variable {self.username_env} (named by username_env) "
+                             f"is not set; export {self.username_env} or remove username_env")
         if self.require_password is None:
             self.require_password = bool(self.password_env)
         return self
