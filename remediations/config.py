@@ -34,7 +34,8 @@ from pydantic import (
 
 from remediations import registry
 
-DATABASE_KINDS = ("redis", "postgres", "sqlite")
+#: kinds whose restart is a database restart (risky); an SQLite file has no server to restart
+DATABASE_KINDS = ("redis", "postgres")
 
 
 class Limits(BaseModel):
@@ -89,7 +90,8 @@ class Allow(Limits):
                 msg = "required parameter is missing; add it"
             raise ValueError(f"params.{where}: {msg}") from None
         kinds = {c.name: c.kind for c in (info.context or {}).get("components", [])}
-        if self.action == "restart_service" and kinds.get(self.component) in DATABASE_KINDS:
+        if self.action in ("restart_service", "run_command") and kinds.get(
+                self.component) in DATABASE_KINDS:
             raise ValueError(f"{self.component} is a {kinds[self.component]} database: restarting "
                              "it is risky; use action = \"restart_database\" (runs only with "
                              "--approve restart_database)")

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo
 GROUP = "opscheck.remediations"
 
 BUILTIN: dict[str, str] = {
+    "run_command": "remediations.actions.command:run_command_action",
     "restart_service": "remediations.actions.command:restart_service",
     "restart_database": "remediations.actions.command:restart_database",
     "requeue_stuck_tasks": "remediations.actions.queue:requeue_stuck_tasks",

@@ -6,6 +6,8 @@ remediation; the configured command is a real process acting on that file.
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from remediation_kit import allow_command, audit, decisions, flag_check, remediation_toml, snapshot
 
@@ -261,3 +263,33 @@ def test_header_prints_settings_and_state(suite, flag):
         f"opscheck remediation: confirm 1x every 0 s, settle 0 s; state {suite.path}/"
         f"remediation-state.sqlite; audit {suite.path}/remediation-audit.jsonl; emergency stop "
         "none"])
+
+
+def test_a_probe_names_its_remediation_in_the_inventory(suite, tmp_path):
+    db = tmp_path / "coordination.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE tests (id TEXT, status TEXT)")
+    conn.execute("INSERT INTO tests VALUES ('CP-UFS-001', 'in_progress')")
+    conn.commit()
+    conn.close()
+    reset = f"sqlite3 {db} \"UPDATE tests SET status = 'pending' WHERE status = 'in_progress'\""
+    suite.inventory(f'''
+        [[components]]
+        name = "coord"
+        kind = "sqlite"
+        path = "{db}"
+
+        [[probes]]
+        name = "stuck-tests"
+        component = "coord"
+        type = "rows"
+        tier = "critical"
+        query = "SELECT id FROM tests WHERE status = 'in_progress'"
+        remediation = "run_command"
+        ''' + remediation_toml([{"component": "coord", "action": "run_command",
+                                 "params": {"command": reset}}]))
+    result = suite.run("--remediate=apply", checks=("probes",))
+    assert result.parseoutcomes() == {"remediated": 1}, result.stdout.str()
+    result.stdout.fnmatch_lines(["*test_probe?stuck-tests?: REMEDIATED: coord run_command *"])
+    (record,) = audit(suite.path)
+    assert record["evidence"].startswith("coord probe stuck-tests")

@@ -60,6 +60,12 @@ def run_command(ctx: ActionContext, params: CommandParams) -> ActionResult:
     return ActionResult(True, f"ran {shown}", text, proc.returncode)
 
 
+@action(CommandParams, summary="run a configured command")
+def run_command_action(ctx: ActionContext, params: CommandParams) -> ActionResult:
+    """Run the configured command (a runbook's CLI step: ``cli.py reset CP-UFS-001``)."""
+    return run_command(ctx, params)
+
+
 @action(CommandParams, summary="run the configured restart command of a service")
 def restart_service(ctx: ActionContext, params: CommandParams) -> ActionResult:
     """Restart a service with its configured command."""
