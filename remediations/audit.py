@@ -72,6 +72,11 @@ class AuditLog:
         self.host = socket.gethostname()
         self.user = _user()
 
+    def touch(self) -> None:
+        """Create the log (and its folder) if missing; raises OSError if it cannot be written."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+
     def record(self, **fields: Any) -> dict[str, Any]:
         entry = {
             "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),

@@ -94,6 +94,9 @@ def pytest_configure(config: pytest.Config) -> None:
             config.option.testrunuid = run  # xdist workers share the controller's run id
     approved = set(settings.get(config, "approve") or ())
     runner = Runner(section, mode, approved, run[:12], kill_switch(section, config))
+    problem = runner.preflight()
+    if problem:
+        raise pytest.UsageError(f"{inventory.path}: {problem}")
     config.stash[RUNNER] = runner
     if reset and worker is None:  # once per run, on the controller, before any check
         keys = runner.store.reset()

@@ -15,6 +15,7 @@ Every path ends in exactly one audit record.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -104,9 +105,19 @@ class Runner:
 
     def policy(self, entry: Allow) -> Policy:
         lim = lambda name: self.section.limit(entry, name)  # noqa: E731
-        hold = lim("timeout") + self.section.settle + 60 * self.section.confirm
+        hold = lim("timeout") + self.section.settle + self.section.confirm_delay
         return Policy(int(lim("budget")), lim("window"), lim("backoff"), lim("backoff_max"),
                       lim("cooldown"), hold)
+
+    def preflight(self) -> str | None:
+        """Why the audit log or the state store cannot be written (None: both can)."""
+        for key, open_it in (("audit", self.audit.touch), ("state", lambda: self.store)):
+            try:
+                open_it()
+            except (OSError, sqlite3.Error) as exc:
+                return (f"remediation.{key}: cannot write {getattr(self.section, key)} ({exc}); "
+                        f"point [remediation].{key} at a writable file")
+        return None
 
     def is_approved(self, req: Request) -> bool:
         return bool({req.action, f"{req.component}:{req.action}"} & self.approved)

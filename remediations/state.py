@@ -120,6 +120,7 @@ class Store:
                 "outcome!='cancelled'", (key, now - policy.window)).fetchone()
             count, last = recent[0], recent[1]
             if circuit is not None:
+                db.execute("UPDATE circuits SET healthy_since=NULL WHERE key=?", (key,))
                 return Decision(False, "circuit open", f"circuit open since {_at(circuit[0])} "
                                 f"({circuit[1]}); closes after {policy.cooldown:g} s healthy or "
                                 "--remediate-reset", count)

@@ -129,3 +129,14 @@ def test_third_party_action_through_the_entry_point(suite, monkeypatch, tmp_path
     assert result.parseoutcomes()["remediated"] == 1, result.stdout.str()
     assert not flag.exists()
     assert audit(suite.path)[0]["summary"] == f"removed {flag}"
+
+
+def test_an_unwritable_audit_log_is_a_usage_error(suite, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder\n")
+    suite.inventory(remediation_toml([], audit=f"{blocker}/audit.jsonl"))
+    result = suite.run("--collect-only", "--remediate=plan")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: *inventory.toml: remediation.audit: cannot write "
+                                 f"{blocker}/audit.jsonl (*); point [[]remediation].audit at a "
+                                 "writable file"])
