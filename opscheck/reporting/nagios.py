@@ -18,10 +18,12 @@ Nagios shows as an out-of-range UNKNOWN.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
 import pytest
+from _pytest.config import create_terminal_writer
 
 from opscheck import secrets
 from opscheck.plugin import inventory_of
@@ -34,23 +36,37 @@ UOMS = {"s", "ms", "us", "%", "B", "KB", "MB", "GB", "TB", "c"}
 WORDS = {"passed": "ok", "could not run": "could not run"}
 
 
+ENABLED = pytest.StashKey[bool]()
+
+
 def enabled(config: pytest.Config) -> bool:
-    return bool(get(config, "nagios")) and on_controller(config)
+    return config.stash.get(ENABLED, False) and on_controller(config)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    """``--nagios`` is testinfra's flag: let testinfra divert pytest's terminal output (it does
-    that for its own OK/CRITICAL line) also when the ini key or the env var asks for Nagios."""
-    if get(config, "nagios"):
-        config.option.nagios = True
+    """``--nagios`` is testinfra's flag; this module's output replaces testinfra's (which knows
+    only OK and CRITICAL, and would divert the terminal after xdist has taken hold of it)."""
+    config.stash[ENABLED] = bool(get(config, "nagios"))
+    if config.stash[ENABLED]:
+        config.option.nagios = False
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """This module's status line replaces testinfra's (which knows only OK and CRITICAL)."""
-    manager = session.config.pluginmanager
-    if get(session.config, "nagios") and manager.get_plugin("nagiosreporter") is not None:
-        manager.unregister(name="nagiosreporter")
+    """Send pytest's terminal output nowhere, before anything prints: stdout carries the
+    plugin output alone.
+
+    The reporter's writer is retargeted rather than the reporter replaced, so everything
+    that holds the reporter (xdist's progress lines) goes quiet too; pytest has no public
+    way to do that, ``_tw`` is the writer every plugin reaches through the reporter.
+    """
+    config = session.config
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if enabled(config) and reporter is not None:
+        sink = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - closed at cleanup
+        config.add_cleanup(sink.close)
+        reporter._tw = create_terminal_writer(config, sink)
 
 
 def _label(text: str) -> str:
@@ -62,10 +78,14 @@ def _number(value: float | None) -> str:
 
 
 def perfdata(recs: list[dict[str, Any]]) -> str:
-    items = []
+    """``'component metric'=value[UOM];warn;crit`` per measured value (labels made unique)."""
+    items, seen = [], set()
     for rec in recs:
         for m in rec["measurements"]:
-            name = f"{rec['component'] or rec['check']} {m['metric']}"
+            name = f"{m['component'] or rec['component'] or rec['check']} {m['metric']}"
+            if name in seen:
+                name += f" [{rec['params'] or rec['check']}]"
+            seen.add(name)
             uom = m["unit"] if m["unit"] in UOMS else ""
             items.append(f"{_label(name)}={fmt(m['value'])}{uom};{_number(m['warning'])};"
                          f"{_number(m['critical'])}")

@@ -45,7 +45,7 @@ def action(result: Result) -> str | None:
 
 
 def measurement(m: dict[str, Any]) -> dict[str, Any]:
-    keys = ("metric", "value", "unit", "warning", "critical", "direction", "state")
+    keys = ("component", "metric", "value", "unit", "warning", "critical", "direction", "state")
     return {k: m.get(k) for k in keys}
 
 

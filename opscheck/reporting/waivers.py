@@ -125,10 +125,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.longrepr = f"{item.nodeid}: {note}; the check passes now: remove the waiver " \
                           f"from {stale['file']}"
     elif isinstance(report.longrepr, str):
-        report.longrepr += f" [{note}]"
+        report.longrepr = _noted(report.longrepr, note)
     elif getattr(report.longrepr, "reprcrash", None) is not None:
-        report.longrepr.reprcrash.message += f" [{note}]"  # type: ignore[union-attr]
+        crash = report.longrepr.reprcrash  # type: ignore[union-attr]
+        crash.message = _noted(crash.message, note)
     return report
+
+
+def _noted(text: str, note: str) -> str:
+    """``text`` with `` [note]`` at the end of its first line (the line reports show)."""
+    first, newline, rest = text.partition("\n")
+    return f"{first} [{note}]{newline}{rest}"
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
