@@ -13,22 +13,23 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from opscheck import settings
 from opscheck.plugin import inventory_of
 from opscheck.settings import Setting
-from remediations import recheck, registry
-from remediations.config import Remediation
-from remediations.runner import Outcome, Request, Runner
+
+if TYPE_CHECKING:  # the machinery loads only when --remediate is given
+    from remediations.config import Remediation
+    from remediations.runner import Outcome, Runner
 
 KILL_ENV = "OPSCHECK_NO_REMEDIATE"
 MODES = ("off", "plan", "apply")
 PROPERTY = "opscheck.remediation"
 SECTION = "opscheck remediation"
-RUNNER = pytest.StashKey[Runner]()
+RUNNER = pytest.StashKey["Runner"]()
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -85,6 +86,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"{inventory.path}: remediation: --remediate needs a "
                                 "[remediation] table with [[remediation.allow]] entries; add "
                                 "one (see the README, 'Remediation') or drop --remediate")
+    from remediations.runner import Runner
+
     worker = getattr(config, "workerinput", None)
     if worker is not None:
         run = worker.get("testrunuid") or uuid.uuid4().hex
@@ -143,6 +146,8 @@ def target_of(item: pytest.Item) -> tuple[str, str | None] | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if RUNNER not in config.stash or config.stash[RUNNER].mode == "off":
         return
+    from remediations import registry
+
     known = set(registry.names())
     bad = sorted({f"{i.nodeid.split('[')[0]}: remediation {t[0]!r} is not a registered action"
                   for i in items if (t := target_of(i)) and t[0] not in known})
@@ -157,6 +162,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     target = target_of(item) if runner is not None and runner.mode != "off" else None
     if runner is None or target is None:
         return None
+    from remediations import recheck
+    from remediations.runner import Request
+
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     reports = recheck.run(item, nextitem)
     failed = recheck.first_failure(reports)
@@ -186,6 +194,8 @@ def observe_healthy(runner: Runner, action: str, component: str | None) -> None:
 
 def annotate(reports: list[pytest.TestReport], outcome: Outcome) -> None:
     """Put the outcome on the run's decisive report: a property and a report section."""
+    from remediations import recheck
+
     report = recheck.first_failure(reports) or next(
         (r for r in reports if r.when == "call"), reports[0])
     info = outcome.as_dict()
