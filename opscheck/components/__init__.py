@@ -27,6 +27,9 @@ KINDS: dict[str, str] = {
     "files": "opscheck.components.files:FilesComponent",
     "docker": "opscheck.components.docker:DockerComponent",
     "gpu": "opscheck.components.gpu:GpuComponent",
+    "http": "opscheck.components.http:HttpComponent",
+    "prometheus": "opscheck.components.prometheus:PrometheusComponent",
+    "nats": "opscheck.components.nats:NatsComponent",
 }
 
 #: every kind marker the suite registers, whether or not its model is loaded yet

@@ -1,0 +1,53 @@
+"""NATS: a client connects (critical); the monitoring endpoint reports healthy and JetStream
+is enabled and answering where the inventory says so (standard).
+
+Agentic Factory: ``curl -sf http://localhost:8222/healthz``, ``nats server check connection``.
+"""
+
+import pytest
+
+
+@pytest.mark.critical
+@pytest.mark.nats
+def test_nats_connects(nats_component):
+    """A client connects and the server answers a PING (round trip measured)."""
+    info = nats_component.info
+    assert info.server_id, f"{nats_component} sent no server_id in its INFO greeting"
+
+
+@pytest.mark.standard
+@pytest.mark.nats
+def test_nats_monitor_healthz(nats_component):
+    """Monitoring ``/healthz`` answers 200 ``{"status": "ok"}`` (JetStream included)."""
+    component = nats_component.component
+    if not component.monitor_url:
+        pytest.skip(f"{nats_component} sets no monitor_url")
+    path = "/healthz?js-enabled-only=true" if component.jetstream else "/healthz"
+    answer = nats_component.monitor(path)
+    status, body = answer.status, answer.body.decode("utf-8", "replace").strip()[:120]
+    assert status == 200 and '"ok"' in body, (
+        f"{nats_component} {answer.url} answered {status} {body}, expected 200 "
+        '{"status":"ok"}')
+
+
+@pytest.mark.standard
+@pytest.mark.nats
+def test_nats_jetstream_enabled(nats_component):
+    """JetStream answers for the account (``$JS.API.INFO``) and monitoring ``/jsz`` shows it
+    enabled; only where the inventory sets ``jetstream = true``."""
+    component = nats_component.component
+    if not component.jetstream:
+        pytest.skip(f"{nats_component} does not set jetstream = true")
+    problem = None
+    try:
+        nats_component.jetstream_account()
+    except RuntimeError as exc:
+        problem = str(exc)
+    if problem:
+        pytest.fail(f"{nats_component}: {problem}; expected JetStream enabled. Action: start "
+                    "nats-server with JetStream (-js) and check its store directory",
+                    pytrace=False)
+    if component.monitor_url:
+        jsz = nats_component.monitor("/jsz").json()
+        disabled = bool(jsz.get("disabled"))
+        assert not disabled, f"{nats_component} /jsz reports JetStream disabled"

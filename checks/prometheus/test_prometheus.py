@@ -1,0 +1,102 @@
+"""Prometheus: the server is healthy and every scrape target is up (critical); the PromQL
+probes of the inventory (``[[components.queries]]``), each at its own tier (default standard).
+
+Probe types: ``instant`` (the value now: an error rate in %, ``wave_cost_total_usd``),
+``sustained`` (every sample over a window beyond the level: "GPU memory above 23 GB for
+10 minutes", judged only with at least ``min_samples`` samples), ``alert`` (firing alerts,
+``ALERTS{alertstate="firing"}``), ``exists`` (the metric is exported at all).
+"""
+
+import math
+
+import pytest
+
+
+@pytest.mark.critical
+@pytest.mark.prometheus
+def test_prometheus_healthy(prometheus_component):
+    """``/-/healthy`` answers 200."""
+    health = prometheus_component.health
+    status = health.status
+    assert status == 200, (
+        f"{prometheus_component} {health.url} answered {status} "
+        f"({health.body[:80].decode('utf-8', 'replace').strip()!r}), expected 200")
+
+
+@pytest.mark.critical
+@pytest.mark.prometheus
+def test_prometheus_targets_up(prometheus_component):
+    """Every active scrape target is up (``/api/v1/targets``); the failure lists the down ones."""
+    targets = prometheus_component.targets()
+    down = [t for t in targets if t.health == "down"]
+    listed = "; ".join(f"{t.job} {t.url} ({t.error or 'down'})" for t in down)
+    if down:
+        pytest.fail(f"{prometheus_component}: {len(down)} of {len(targets)} scrape targets "
+                    f"down: {listed}", pytrace=False)
+    least = prometheus_component.component.min_targets
+    assert len(targets) >= least, (f"{prometheus_component} has {len(targets)} active scrape "
+                                   f"targets, expected at least {least}")
+
+
+@pytest.mark.prometheus
+def test_promql_probe(prometheus_component, query, measure):
+    """One PromQL probe against its levels; its tier marker comes from the probe."""
+    JUDGES[query.type](prometheus_component, query, measure)
+
+
+def _instant(target, query, measure):
+    series = target.query(query.expr)
+    if not series:
+        pytest.fail(f"{target} {query.name}: {query.expr!r} returned no data, expected a value "
+                    "(is the metric still exported?)", pytrace=False)
+    worst = _worst(series, lambda s: s.value, query.direction)
+    subject = query.name if len(series) == 1 else (
+        f"{query.name} {worst.label_text()} (worst of {len(series)} series)")
+    measure(subject, worst.value, query.threshold())
+
+
+def _sustained(target, query, measure):
+    series = target.window(query.expr, query.window, query.step)
+    if not series:
+        pytest.fail(f"{target} {query.name}: {query.expr!r} returned no data over the last "
+                    f"{query.window}, expected samples to judge", pytrace=False)
+    values = [[v for _, v in s.samples if not math.isnan(v)] for s in series]
+    judged = [(s, v) for s, v in zip(series, values, strict=True)
+              if len(v) >= query.min_samples]
+    if not judged:
+        pytest.fail(f"{target} {query.name}: only {max(map(len, values))} samples in the last "
+                    f"{query.window}, need {query.min_samples}: too short to judge a sustained "
+                    "level. Action: wait for more data, or check the scrape interval",
+                    pytrace=False)
+    # the level each series held for the whole window: its least bad sample
+    held = min if query.direction == "above" else max
+    worst, samples = _worst(judged, lambda sv: held(sv[1]), query.direction)
+    subject = f"{query.name} held over {query.window} ({len(samples)} samples)"
+    if len(series) > 1:
+        subject += f" by {worst.label_text()}"
+    measure(subject, held(samples), query.threshold())
+
+
+def _alert(target, query, measure):
+    series = target.query(query.expr)
+    names = sorted({s.labels.get("alertname") or s.label_text() for s in series})
+    subject = f"{query.name} firing alerts" + (f" ({', '.join(names)})" if names else "")
+    measure(subject, len(series), query.threshold())
+
+
+def _exists(target, query, measure):
+    series = target.query(query.expr)
+    if not series:
+        pytest.fail(f"{target} {query.name}: {query.expr!r} returned no series, expected the "
+                    "metric to exist. Action: check the exporter and the scrape config",
+                    pytrace=False)
+
+
+def _worst(items, value, direction):
+    """The item whose value is worst for ``direction`` (NaN is the worst of all)."""
+    if direction == "above":
+        return max(items, key=lambda i: (math.isnan(value(i)), value(i)))
+    return min(items, key=lambda i: (not math.isnan(value(i)), value(i)))
+
+
+JUDGES = {"instant": _instant, "sustained": _sustained, "alert": _alert, "exists": _exists}

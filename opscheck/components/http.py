@@ -1,0 +1,200 @@
+"""HTTP services: any endpoint that answers a GET (health routes, APIs, dashboards).
+
+``HttpClientSettings`` holds what every HTTP-speaking kind needs (a URL, credentials named by
+environment variable and sent as headers, TLS verification); the ``prometheus`` kind reuses it.
+``HttpComponent`` adds what one endpoint must answer: a status, conditions on its JSON body,
+a refusal without credentials, and thresholds on its response time and TLS certificate.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from opscheck.components import Component
+from opscheck.thresholds import Threshold, Thresholds, level
+
+MISSING: Any = object()
+
+
+class HttpClientSettings(Component):
+    """Where an HTTP service is and how to reach it. Secrets only through ``*_env`` fields."""
+
+    SECRET_VARS: ClassVar[tuple[str, ...]] = ("api_key_env", "password_env")
+
+    url: str = Field(description="http:// or https:// URL")
+    api_key_env: str | None = Field(default=None, description="variable holding an API key")
+    api_key_header: str = Field(default="X-API-Key", description="header the API key is sent in")
+    api_key_prefix: str = Field(default="", description='text before the key, e.g. "Bearer "')
+    username: str | None = Field(default=None, description="HTTP basic auth user")
+    password_env: str | None = Field(default=None,
+                                     description="variable holding the basic auth password")
+    verify_tls: bool = Field(default=True, description="verify the server's certificate")
+    ca_file: str | None = Field(default=None, description="CA bundle (PEM) to verify against, "
+                                "relative to the inventory")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"url {value!r} is not an http:// or https:// URL with a host; "
+                             "write it like \"http://localhost:8000/health\"")
+        return value
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file_exists(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        base = (info.context or {}).get("base") or Path.cwd()
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else Path(base) / path
+        if not path.is_file():
+            raise ValueError(f"ca_file {str(path)!r} does not exist; point it at a PEM CA bundle")
+        return str(path)
+
+    @model_validator(mode="after")
+    def _basic_auth_pair(self) -> HttpClientSettings:
+        if bool(self.username) != bool(self.password_env):
+            raise ValueError("basic auth needs both username and password_env; set both or "
+                             "neither")
+        return self
+
+    @property
+    def address(self) -> str:
+        return self.url
+
+    @property
+    def tls(self) -> bool:
+        return urlsplit(self.url).scheme == "https"
+
+    def auth_headers(self) -> dict[str, str]:
+        """The credential headers (values from the environment; never logged)."""
+        headers: dict[str, str] = {}
+        key = self.secret("api_key_env")
+        if key:
+            headers[self.api_key_header] = self.api_key_prefix + key
+        password = self.secret("password_env")
+        if self.username and password:
+            token = base64.b64encode(f"{self.username}:{password}".encode()).decode()
+            headers["Authorization"] = "Basic " + token
+        return headers
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.api_key_env or self.username)
+
+
+class JsonCondition(BaseModel):
+    """One condition on the JSON body: ``path`` equals a value, is present, or is not empty.
+
+    ``path`` is dotted with list indices: ``result.collections``, ``models.0.name``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1, description="dotted path into the JSON body")
+    equals: Any = Field(default=MISSING, description="the value it must equal")
+    present: bool | None = Field(default=None, description="it must exist (the default test)")
+    not_empty: bool | None = Field(default=None, description="a list, object or string with "
+                                   "at least one element")
+
+    @model_validator(mode="after")
+    def _one_test(self) -> JsonCondition:
+        given = [k for k in ("equals", "present", "not_empty")
+                 if getattr(self, k) not in (MISSING, None)]
+        if len(given) > 1:
+            raise ValueError(f"condition on {self.path!r} sets {' and '.join(given)}; give one "
+                             "of equals, present, not_empty per condition")
+        if self.present is False or self.not_empty is False:
+            raise ValueError(f"condition on {self.path!r}: present/not_empty can only be true; "
+                             "remove the key to drop the condition")
+        return self
+
+    @property
+    def test(self) -> Literal["equals", "present", "not_empty"]:
+        if self.equals is not MISSING:
+            return "equals"
+        return "not_empty" if self.not_empty else "present"
+
+    def problem(self, doc: Any) -> str | None:
+        """Why ``doc`` fails this condition (observed vs expected), or None when it holds."""
+        value: Any = doc
+        for i, key in enumerate(self.path.split(".")):
+            here = ".".join(self.path.split(".")[:i + 1])
+            if isinstance(value, dict) and key in value:
+                value = value[key]
+            elif isinstance(value, list) and key.lstrip("-").isdigit() and \
+                    -len(value) <= int(key) < len(value):
+                value = value[int(key)]
+            else:
+                return f"JSON body has no {here!r}; expected {self.path!r} {self._wanted()}"
+        if self.test == "equals" and value != self.equals:
+            return f"JSON {self.path!r} is {_short(value)}, expected {_short(self.equals)}"
+        if self.test == "not_empty" and (not isinstance(value, list | dict | str) or not value):
+            return f"JSON {self.path!r} is {_short(value)}, expected a non-empty list"
+        return None
+
+    def _wanted(self) -> str:
+        return {"equals": f"== {_short(self.equals)}", "present": "present",
+                "not_empty": "not empty"}[self.test]
+
+    @property
+    def name(self) -> str:
+        """The parametrize id: ``status==ok``, ``models:not-empty``, ``version:present``."""
+        if self.test == "equals":
+            return f"{self.path}=={self.equals}"
+        return f"{self.path}:{self.test.replace('_', '-')}"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+class HttpThresholds(Thresholds):
+    """Response time and TLS certificate lifetime (days left, lower is worse)."""
+
+    response_time: Threshold = level(1.0, 2.5, "s", action="Check the service's load and logs")
+    cert_days: Threshold = level(30, 7, "days", direction="below",
+                                 action="Renew the TLS certificate")
+
+
+class HttpComponent(HttpClientSettings):
+    kind: Literal["http"] = "http"
+    ITEMS: ClassVar[dict[str, str]] = {"condition": "expect_json"}
+
+    method: Literal["GET", "HEAD"] = Field(default="GET", description="request method")
+    expect_status: list[int] = Field(default_factory=lambda: [200],
+                                     description="status code(s) a healthy endpoint answers")
+    expect_json: list[JsonCondition] = Field(
+        default_factory=list,
+        description="conditions on the JSON body ([[components.expect_json]])")
+    refuses_anonymous: bool = Field(default=False, description="a request without credentials "
+                                    "must be refused (an API that requires a key)")
+    refused_status: list[int] = Field(default_factory=lambda: [401, 403],
+                                      description="statuses that count as a refusal")
+    max_body: int = Field(default=1_048_576, gt=0, description="bytes of body read at most")
+    thresholds: HttpThresholds = Field(default_factory=HttpThresholds)
+
+    @field_validator("expect_status", "refused_status", mode="before")
+    @classmethod
+    def _status_list(cls, value: Any) -> Any:
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if not isinstance(v, int) or not 100 <= v <= 599:
+                raise ValueError(f"status {v!r} is not an HTTP status code; use integers "
+                                 "100-599, e.g. 200 or [200, 204]")
+        return values
+
+    @model_validator(mode="after")
+    def _body_needed(self) -> HttpComponent:
+        if self.expect_json and self.method == "HEAD":
+            raise ValueError("expect_json needs a body but method is HEAD; use method = \"GET\"")
+        return self
