@@ -238,3 +238,19 @@ def test_plan_mode_leaves_every_target_byte_identical(suite, tmp_path, old_files
         "*PLANNED*redis_bgsave*: would send BGSAVE to redis://127.0.0.1:*"])
     assert after == before and "state.db-wal" in after
     assert decisions(suite.path) == ["planned"] * 6
+
+
+def test_the_queue_kinds_stuck_check_is_remediated_by_requeue(suite, tmp_path):
+    queue = make_queue(tmp_path / "queue", in_progress=2, age_min=180)
+    (queue / "paused").mkdir()
+    suite.inventory(f'[[components]]\nname = "factory-queue"\nkind = "queue"\nroot = "{queue}"\n'
+                    + remediation_toml([{"component": "factory-queue",
+                                         "action": "requeue_stuck_tasks",
+                                         "params": {"queue": str(queue)}}]))
+    failing = suite.run("-k", "stuck", checks=("queue",))
+    failing.assert_outcomes(failed=1)
+    result = suite.run("--remediate=apply", "-k", "stuck", checks=("queue",))
+    assert result.parseoutcomes()["remediated"] == 1, result.stdout.str()
+    result.stdout.fnmatch_lines(["factory-queue (queue): 1 remediated"])
+    assert len(list((queue / "ready").glob("*.json"))) == 2
+    assert audit(suite.path)[0]["evidence"].startswith("factory-queue oldest in-progress task age")
