@@ -6,6 +6,9 @@ import sqlite3
 import time
 from pathlib import Path
 
+# imported here, outside the in-process runs: pytester drops modules a run imports, and
+# psycopg's C extension would then raise exception classes of the dropped copy
+import psycopg  # noqa: F401
 import pytest
 from servers import PostgresServer, RedisServer
 

@@ -8,6 +8,9 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+# imported here, outside the in-process runs: pytester drops modules a run imports, and
+# psycopg's C extension would then raise exception classes of the dropped copy
+import psycopg  # noqa: F401
 import pytest
 from servers import PostgresServer, RedisServer, make_owned_tempdir
 
@@ -140,3 +143,21 @@ def test_a_full_sweep_writes_nothing(suite, monkeypatch, tmp_path, pg_with_passw
     assert fingerprint(db) == before, "the SQLite file's bytes or mtime changed"
     assert pg.query(next_xid)[0][0] == xid_before, "a PostgreSQL transaction ID was assigned"
     assert pg.query("SELECT count(*) FROM marks")[0][0] == 0
+
+
+@pytest.mark.parametrize("password", [None, "wrong-pg-password"])
+def test_postgres_authentication_failure_says_what_to_fix(suite, monkeypatch, pg_with_password,
+                                                          password):
+    extra = ""
+    if password:
+        monkeypatch.setenv("STATE_PASSWORD", password)
+        extra = 'password_env = "STATE_PASSWORD"\n'
+    suite.inventory(f'[[components]]\nname = "state"\nkind = "postgres"\n{extra}'
+                    f'dsn = "postgresql://postgres@127.0.0.1:{pg_with_password.port}/postgres"\n')
+    result = suite.run("-m", "critical", checks=("postgres",))
+    result.assert_outcomes(errors=2)
+    fix = ("check the password in STATE_PASSWORD" if password
+           else "set password_env to the variable holding its password")
+    result.stdout.fnmatch_lines([f"could not run: state at 127.0.0.1:*: authentication failed: "
+                                 f"{fix}"])
+    assert "wrong-pg-password" not in result.stdout.str()
