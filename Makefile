@@ -25,6 +25,11 @@ servers:
 test: $(STAMP) servers
 	$(BIN)/pytest tests $(PYTEST_ARGS)
 
+## report: run the suite (PYTEST_ARGS, e.g. -m critical) and write reports/: HTML, Allure,
+## JUnit, JSON and Prometheus textfile (scripts/report; REPORTS=folder to write elsewhere)
+report: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" ./scripts/report $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
