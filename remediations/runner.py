@@ -178,8 +178,10 @@ class Runner:
                 finished = True
             out.decision = "ran" if apply else "planned"
         finally:
-            if not finished:
+            if not finished:  # interrupted (Ctrl-C): release the lock, say so in the log
                 self._finish(req, entry, decision.attempt_id, "interrupted", finished)
+                out.decision, out.detail = "ran", "interrupted before the re-check"
+                self._record(out, req, entry)
         self._record(out, req, entry)
         return out
 
