@@ -25,7 +25,7 @@ from backup_data import (
     truncate,
 )
 
-TIERS = ("-m", "critical or standard", "-p", "no:randomly")
+TIERS = ("-m", "critical or standard")
 
 
 def backup_entry(name: str, folder: Path, pattern: str, fmt: str, **extra: object) -> str:

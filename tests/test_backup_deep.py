@@ -83,15 +83,19 @@ def test_restore_error_and_missing_rows_fail(suite, tmp_path, postgres_server_se
     suite.inventory(pg_entry("pg", server, db)
                     + backup_entry("short", tmp_path / "short", "*.dump", "pg_custom",
                                    source="pg", tables=["stories", "events"])
-                    + backup_entry("bad", tmp_path / "bad", "*.sql", "pg_plain", source="pg"))
+                    + backup_entry("bad", tmp_path / "bad", "*.sql", "pg_plain", source="pg")
+                    + backup_entry("tiny", tmp_path / "short", "*.dump", "pg_custom",
+                                   source="pg", scratch_budget_mb=1))
     result = suite.run("-m", "deep", checks=("backup",))
     result.stdout.fnmatch_lines_random([
         "short: backup-1.dump restored short of the live data: table stories restored 50 rows "
         "vs 100 live (-50.0%, tolerance ±5%)",
         "bad: restoring backup-1.sql into scratch database opscheck_restore_* failed: psql "
         'exited 3: psql:<stdin>:*: ERROR:  relation "no_such_table" does not exist*',
+        "tiny: restoring backup-1.dump needs * MB, over the scratch budget of 1.0 MB; raise "
+        "scratch_budget_mb",
     ])
-    result.assert_outcomes(failed=2)
+    result.assert_outcomes(failed=3)
     assert scratch_dbs(server) == []
 
 
