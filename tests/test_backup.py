@@ -5,6 +5,8 @@ Healthy sets of every format pass; each fault fails its check with one clear lin
 
 from __future__ import annotations
 
+import gzip
+import os
 from pathlib import Path
 
 import pytest
@@ -66,7 +68,9 @@ def healthy_sets(tmp_path, pg_dumps, redis_server):
     rdb = daily(tmp_path / "rdb", lambda p: redis_rdb(redis_server, p.with_suffix(".rdb")), 2)
     tree = config_tree(tmp_path / "tree")
     tgz = daily(tmp_path / "tgz", lambda p: tarball(tree, p.with_suffix(".tar.gz")), 3)
-    sets = {"pgc": pg_dumps[0], "pgp": pg_dumps[1], "sq": sq, "rdb": rdb, "tgz": tgz}
+    gz = daily(tmp_path / "gz", lambda p: _write(p.with_suffix(".sql.gz"), gzip.compress(
+        pg_dumps[1][-1].read_bytes())), 2)
+    sets = {"pgc": pg_dumps[0], "pgp": pg_dumps[1], "sq": sq, "rdb": rdb, "tgz": tgz, "gz": gz}
     for paths in sets.values():
         sha256sums(paths[0].parent, [p.name for p in paths])
     return sets
@@ -84,11 +88,13 @@ def test_healthy_backups_of_every_format_pass(suite, tmp_path, healthy_sets):
         + backup_entry("redis", tmp_path / "rdb", "*.rdb", "redis_rdb", retention_days=7,
                        manifest="SHA256SUMS")
         + backup_entry("config", tmp_path / "tgz", "*.tar.gz", "tar", manifest="SHA256SUMS",
-                       keep_max=4, retention_days=31))
+                       keep_max=4, retention_days=31)
+        + backup_entry("timescale", tmp_path / "gz", "*.sql.gz", "gzip", retention_days=90,
+                       manifest="SHA256SUMS"))
     assert len(sets["pgc"]) == 3
     result = suite.run(*TIERS, "-v", checks=("backup",))
     result.stdout.fnmatch_lines(["*test_backup_readable*pg-custom* PASSED*"])
-    result.assert_outcomes(passed=5 * 7)
+    result.assert_outcomes(passed=6 * 7)
 
 
 def test_no_backup_at_all(suite, tmp_path):
@@ -149,11 +155,18 @@ def test_unreadable_archives_fail_the_standard_tier(suite, tmp_path, pg_dumps, r
     tgz = daily(tmp_path / "tgz", lambda p: tarball(config_tree(tmp_path / "t"),
                                                      p.with_suffix(".tar.gz")), 1)
     truncate(tgz[-1], 0.7)
+    gz = daily(tmp_path / "gz", lambda p: _write(p.with_suffix(".gz"), gzip.compress(
+        os.urandom(20000))), 1)
+    truncate(gz[-1], 0.8)
+    daily(tmp_path / "pgz", lambda p: _write(p.with_suffix(".sql.gz"), gzip.compress(
+        plain[0].read_bytes()[:-200])), 1)  # compressed whole, but the dump itself was cut
     suite.inventory(backup_entry("pgc", tmp_path / "pgc", "*.dump", "pg_custom")
                     + backup_entry("pgp", tmp_path / "pgp", "*.sql", "pg_plain")
                     + backup_entry("sq", tmp_path / "sq", "*.db", "sqlite")
                     + backup_entry("rdb", tmp_path / "rdb", "*.rdb", "redis_rdb")
-                    + backup_entry("tgz", tmp_path / "tgz", "*.tar.gz", "tar"))
+                    + backup_entry("tgz", tmp_path / "tgz", "*.tar.gz", "tar")
+                    + backup_entry("gz", tmp_path / "gz", "*.gz", "gzip")
+                    + backup_entry("pgz", tmp_path / "pgz", "*.sql.gz", "pg_plain"))
     result = suite.run("-m", "standard", "-k", "readable", checks=("backup",))
     result.stdout.fnmatch_lines_random([
         "pgc: backup-02.dump: pg_restore could not read it through "
@@ -165,8 +178,11 @@ def test_unreadable_archives_fail_the_standard_tier(suite, tmp_path, pg_dumps, r
         "rdb: backup-00.rdb: redis-check-rdb exited 1: Unexpected EOF "
         "reading RDB file",
         "tgz: backup-00.tar.gz unreadable as tar: *",
+        "gz: backup-00.gz unreadable as gzip: EOFError: Compressed file ended before the "
+        "end-of-stream marker was reached",
+        "pgz: backup-00.sql.gz lacks pg_dump's last line*",
     ])
-    result.assert_outcomes(failed=5)
+    result.assert_outcomes(failed=7)
 
 
 def test_checksum_mismatch_and_retention_broken_both_ways(suite, tmp_path):
