@@ -19,7 +19,7 @@ PG_PW = "pg-Secret-c41d2e"
 ALL = ("redis", "postgres", "sqlite", "probes")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def pg_with_password() -> Iterator[PostgresServer]:
     """PostgreSQL with a password over TCP, and autovacuum off (so nothing else writes)."""
     tmp = make_owned_tempdir("opscheck-pg-", "postgres")
