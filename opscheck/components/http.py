@@ -142,8 +142,9 @@ class JsonCondition(BaseModel):
         return None
 
     def _wanted(self) -> str:
-        return {"equals": f"== {_short(self.equals)}", "present": "present",
-                "not_empty": "not empty"}[self.test]
+        if self.test == "equals":
+            return f"== {_short(self.equals)}"
+        return self.test.replace("_", " ")
 
     @property
     def name(self) -> str:
