@@ -23,9 +23,17 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    RootModel,
+    ValidationInfo,
+    model_validator,
+)
 
-from opscheck.components import NAME
+from opscheck.components import KINDS, NAME, model_for
 from opscheck.thresholds import Direction, Threshold
 
 ProbeType = Literal["value", "rows"]
@@ -53,7 +61,7 @@ class Probe(BaseModel):
     description: str = ""
     action: str | None = Field(default=None, description="the runbook's action, shown on failure")
     remediation: str | None = Field(default=None, description="remediation action name")
-    kind: str = Field(default="", exclude=True, description="(set at load) the component's kind")
+    _kind: str = PrivateAttr(default="")
 
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> Probe:
@@ -73,10 +81,15 @@ class Probe(BaseModel):
         supported = getattr(type(target), "PROBES", ())
         if self.type not in supported:
             raise ValueError(f"probe {self.name!r}: a {target.kind} component cannot answer "
-                             f"{self.type} probes; kinds with probes: postgres, sqlite (value, "
-                             "rows), redis (value)")
-        self.kind = target.kind
+                             f"{self.type} probes; point it at a component of kind "
+                             f"{', '.join(kinds_answering(self.type)) or '(none)'}")
+        self._kind = target.kind
         return self
+
+    @property
+    def kind(self) -> str:
+        """The kind of the probe's component (set at load)."""
+        return self._kind
 
     def threshold(self) -> Threshold:
         """The levels: a rows probe fails on its first row unless told otherwise."""
@@ -103,6 +116,12 @@ class Probes(RootModel[list[Probe]]):
 
     def __iter__(self) -> Any:  # type: ignore[override]
         return iter(self.root)
+
+
+def kinds_answering(probe_type: str) -> list[str]:
+    """The registered kinds whose model lists ``probe_type`` in ``PROBES``."""
+    return [kind for kind in sorted(KINDS)
+            if probe_type in getattr(model_for(kind), "PROBES", ())]
 
 
 def number(value: Any) -> float:

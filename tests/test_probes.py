@@ -238,7 +238,7 @@ def test_unsupported_probe_kind_and_duplicates_are_usage_errors(suite, redis_ser
     result = suite.run(checks=CHECKS)
     assert result.ret == 4
     result.stderr.fnmatch_lines(["*probes.0: probe 'q': a redis component cannot answer rows "
-                                 "probes*"])
+                                 "probes; point it at a component of kind *postgres*"])
     suite.inventory(coord(coord_db) + ROW_PROBES + ROW_PROBES.split("\n\n")[0])
     result = suite.run(checks=CHECKS)
     assert result.ret == 4
