@@ -175,6 +175,23 @@ def test_failing_saves_fail_persistence_and_age_the_last_save(suite, server_fact
         "*bus last successful save * min ≥ critical 0.01 min*"])
 
 
+def test_failing_aof_rewrite_fails_persistence(suite, server_factory):
+    server = server_factory(extra_config={"appendonly": "yes", "enable-protected-configs": "yes"})
+    gone = server.dir / "gone"
+    gone.mkdir()
+    server.config_set("dir", str(gone))
+    gone.rmdir()  # the rewrite cannot create its new AOF directory
+    client = server.client()
+    with pytest.raises(Exception, match="AOF background rewriting"):
+        client.bgrewriteaof()
+    suite.inventory(redis_inventory(server))
+    result = suite.run("-k", "persistence", checks=ALL)
+    server.config_set("dir", str(server.dir))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*bus persistence failing: aof_last_bgrewrite_status err "
+                                 "(expected ok)*"])
+
+
 def test_replica_link_up_then_down_when_its_master_stops(suite, server_factory):
     master = server_factory(extra_config={"repl-diskless-sync-delay": 0})
     replica = server_factory(extra_config={"replicaof": f"127.0.0.1 {master.port}"})

@@ -14,7 +14,7 @@ def test_redis_answers_ping(redis_component):
 @pytest.mark.critical
 @pytest.mark.redis
 def test_redis_persistence_healthy(redis_component):
-    """The last RDB save and the last AOF write succeeded, where persistence is on."""
+    """The last RDB save, AOF write and AOF rewrite succeeded, where persistence is on."""
     rdb, aof = redis_component.persistence()
     if not (rdb or aof):
         pytest.skip(f"{redis_component} has persistence off (no save points, no AOF)")
@@ -22,8 +22,9 @@ def test_redis_persistence_healthy(redis_component):
     bad = []
     if rdb and info.get("rdb_last_bgsave_status") != "ok":
         bad.append(f"rdb_last_bgsave_status {info.get('rdb_last_bgsave_status')}")
-    if aof and info.get("aof_last_write_status") != "ok":
-        bad.append(f"aof_last_write_status {info.get('aof_last_write_status')}")
+    for key in ("aof_last_write_status", "aof_last_bgrewrite_status") if aof else ():
+        if info.get(key) != "ok":
+            bad.append(f"{key} {info.get(key)}")
     assert not bad, (f"{redis_component} persistence failing: {', '.join(bad)} (expected ok). "
                      "Action: check the disk and the Redis log, then BGSAVE")
 
