@@ -174,6 +174,16 @@ def test_replica_streams_lags_when_replay_pauses_and_breaks_when_primary_stops(s
     result.stdout.fnmatch_lines(["state (postgres): 1 failed, 7 could not run"])
 
 
+def test_silent_postgres_fails_within_the_connect_timeout(suite, silent_server):
+    suite.inventory(pg_inventory(silent_server))  # accepts TCP, never answers
+    start = time.monotonic()
+    result = suite.run("-m", "critical", checks=ALL)
+    assert time.monotonic() - start < 6
+    result.assert_outcomes(failed=1, errors=1)
+    result.stdout.fnmatch_lines([f"state unreachable at 127.0.0.1:{silent_server.port}/postgres: "
+                                 "ConnectionTimeout: connection timeout expired"])
+
+
 def test_password_in_the_dsn_is_a_usage_error(suite):
     suite.inventory('[[components]]\nname = "db"\nkind = "postgres"\n'
                     'dsn = "host=127.0.0.1 password=hunter2"\n')
