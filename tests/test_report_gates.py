@@ -214,3 +214,14 @@ def test_report_paths_come_from_env_and_ini(gates, monkeypatch):
     assert result.ret == 0
     assert (gates.path / "out" / "env.json").exists() and (gates.path / "out" / "ini.xml").exists()
     result.stdout.fnmatch_lines(["*report_json=*out/env.json (env OPSCHECK_REPORT_JSON)*"])
+
+
+def test_allure_results_folder_is_emptied_per_run_but_keeps_history(gates):
+    folder = gates.path / "allure"
+    (folder / "history").mkdir(parents=True)
+    (folder / "history" / "history-trend.json").write_text("[]")
+    (folder / "stale-result.json").write_text("{}")
+    assert gates.run_files("-k", "service", "--report-allure", "allure").ret == 0
+    assert (folder / "history" / "history-trend.json").read_text() == "[]"
+    assert not (folder / "stale-result.json").exists()
+    assert len(list(folder.glob("*-result.json"))) == 1

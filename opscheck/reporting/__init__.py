@@ -111,5 +111,13 @@ def pytest_configure(config: pytest.Config) -> None:
     allure = path_of(config, "allure")
     if allure and not getattr(option, "allure_report_dir", None):
         option.allure_report_dir = str(allure)
-        # a fresh results folder per run; `make report` carries Allure's history over
-        option.clean_alluredir = on_controller(config)
+        if on_controller(config):
+            fresh(allure)
+
+
+def fresh(folder: Path) -> None:
+    """Empty an Allure results folder of the last run's files, keeping ``history/``: Allure's
+    trends come from there, so they span runs while the folder is kept."""
+    for old in folder.glob("*"):
+        if old.is_file():
+            old.unlink()

@@ -15,8 +15,10 @@ switches allure-pytest on. Through allure's dynamic API, at the end of each chec
 
 Secrets: captured output is redacted before allure-pytest attaches it, and every result
 is redacted before allure writes it (its failure text comes from the raw exception).
-Trends: Allure reads them from ``history/`` in the results folder; ``make report`` copies
-the last generated report's history there before ``allure generate``.
+Trends: Allure reads them from ``history/`` in the results folder. Each run empties the
+folder of the last run's results but keeps ``history/``, and ``scripts/report`` (``make
+report``) puts the new history back there after ``allure generate``, so trends span runs
+while the folder is kept (in CI: cache it).
 """
 
 from __future__ import annotations
