@@ -221,7 +221,8 @@ def test_allure_results_folder_is_emptied_per_run_but_keeps_history(gates):
     (folder / "history").mkdir(parents=True)
     (folder / "history" / "history-trend.json").write_text("[]")
     (folder / "stale-result.json").write_text("{}")
+    (folder / "notes.txt").write_text("not Allure's")
     assert gates.run_files("-k", "service", "--report-allure", "allure").ret == 0
     assert (folder / "history" / "history-trend.json").read_text() == "[]"
-    assert not (folder / "stale-result.json").exists()
+    assert not (folder / "stale-result.json").exists() and (folder / "notes.txt").exists()
     assert len(list(folder.glob("*-result.json"))) == 1

@@ -115,9 +115,13 @@ def pytest_configure(config: pytest.Config) -> None:
             fresh(allure)
 
 
+ALLURE_FILES = ("*-result.json", "*-container.json", "*-attachment.*", "environment.properties")
+
+
 def fresh(folder: Path) -> None:
-    """Empty an Allure results folder of the last run's files, keeping ``history/``: Allure's
-    trends come from there, so they span runs while the folder is kept."""
-    for old in folder.glob("*"):
-        if old.is_file():
-            old.unlink()
+    """Remove the last run's Allure files from ``folder`` (only those), keeping ``history/``:
+    Allure's trends come from there, so they span runs while the folder is kept."""
+    for pattern in ALLURE_FILES:
+        for old in folder.glob(pattern):
+            if old.is_file():
+                old.unlink()
