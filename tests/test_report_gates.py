@@ -226,3 +226,22 @@ def test_allure_results_folder_is_emptied_per_run_but_keeps_history(gates):
     assert (folder / "history" / "history-trend.json").read_text() == "[]"
     assert not (folder / "stale-result.json").exists() and (folder / "notes.txt").exists()
     assert len(list(folder.glob("*-result.json"))) == 1
+
+
+def test_nagios_output_redacts_a_configured_secret(gates, monkeypatch):
+    monkeypatch.setenv("GATE_SECRET", "gate-s3cr3t-4417")
+    gates.inventory('[system]\nname = "gate-demo"\n\n[[components]]\nname = "cache"\n'
+                    'kind = "redis"\nurl = "redis://127.0.0.1:1/0"\npassword_env = "GATE_SECRET"\n')
+    gates.pytester.makepyfile(test_leak='''
+import os
+import pytest
+
+@pytest.mark.critical
+@pytest.mark.redis
+def test_auth():
+    assert False, "AUTH refused for " + os.environ["GATE_SECRET"]
+''')
+    result = gates.run_files("--nagios", "test_leak.py")
+    assert result.ret == 2
+    assert result.stdout.lines[1] == "CRITICAL: AssertionError: AUTH refused for ***"
+    assert "gate-s3cr3t-4417" not in result.stdout.str() + result.stderr.str()
