@@ -15,6 +15,7 @@ Every path ends in exactly one audit record.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -111,13 +112,21 @@ class Runner:
 
     def preflight(self) -> str | None:
         """Why the audit log or the state store cannot be written (None: both can)."""
-        for key, open_it in (("audit", self.audit.touch), ("state", lambda: self.store)):
+        for key, open_it in (("audit", self.audit.touch), ("state", self._state_writable)):
             try:
                 open_it()
-            except (OSError, sqlite3.Error) as exc:
+            except OSError as exc:
                 return (f"remediation.{key}: cannot write {getattr(self.section, key)} ({exc}); "
                         f"point [remediation].{key} at a writable file")
         return None
+
+    def _state_writable(self) -> None:
+        """The state store's folder exists and is writable (the store opens on first use)."""
+        path = Path(self.section.state)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for p in (path.parent, path):
+            if p.exists() and not os.access(p, os.W_OK | os.R_OK):
+                raise PermissionError(f"{p} is not writable")
 
     def is_approved(self, req: Request) -> bool:
         return bool({req.action, f"{req.component}:{req.action}"} & self.approved)
@@ -150,7 +159,11 @@ class Runner:
             if passed:
                 return self._skip(out, req, entry, "not confirmed", f"passed on re-run {i + 1}")
         apply = self.mode == "apply"
-        decision = self.store.reserve(f"{req.component}/{req.action}", self.policy(entry), apply)
+        try:
+            decision = self.store.reserve(f"{req.component}/{req.action}", self.policy(entry),
+                                          apply)
+        except sqlite3.Error as exc:  # unsure whether another run acts: do not act
+            return self._skip(out, req, entry, "state store", f"{self.section.state}: {exc}")
         out.attempt = decision.attempt
         if not decision.go:
             out.circuit_opened = decision.reason == "budget"

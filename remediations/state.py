@@ -15,7 +15,7 @@ import os
 import socket
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +69,10 @@ def _alive(host: str, pid: int) -> bool:
     return True
 
 
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 def _at(ts: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(ts))
 
@@ -82,19 +86,25 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
         self.db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-        self._retry(lambda: self.db.execute("PRAGMA journal_mode = WAL"))
+        self._retry(self._setup)
+
+    def _setup(self) -> None:
+        """WAL mode and the schema; retried as a whole while another process holds a lock."""
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+        self.db.execute("PRAGMA journal_mode = WAL")
         with self.transaction() as db:
             for statement in filter(str.strip, SCHEMA.split(";")):
                 db.execute(statement)
 
-    def _retry(self, op: object) -> None:
+    def _retry(self, op: Callable[[], object]) -> None:
         deadline = time.monotonic() + BUSY_MS / 1000
         while True:
             try:
-                op()  # type: ignore[operator]
+                op()
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
+                if not _busy(exc) or time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
 

@@ -140,3 +140,17 @@ def test_an_unwritable_audit_log_is_a_usage_error(suite, tmp_path):
     result.stderr.fnmatch_lines([f"ERROR: *inventory.toml: remediation.audit: cannot write "
                                  f"{blocker}/audit.jsonl (*); point [[]remediation].audit at a "
                                  "writable file"])
+
+
+def test_a_state_store_that_cannot_be_opened_means_no_action(suite):
+    flag = suite.path / "flag"
+    flag.write_text("down\n")
+    flag_check(suite, flag)
+    (suite.path / "state-is-a-folder").mkdir()
+    suite.inventory(remediation_toml([allow_command(["rm", str(flag)])],
+                                     state="state-is-a-folder"))
+    result = suite.run_files("--remediate=apply")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*NOT REMEDIATED (skipped: state store): flagger "
+                                 "restart_service: */state-is-a-folder: unable to open database*"])
+    assert flag.exists()

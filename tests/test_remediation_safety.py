@@ -37,11 +37,13 @@ def test_three_runs_with_two_workers_each_act_exactly_once(suite):
     runs = [subprocess.Popen(args, cwd=suite.path, env=_env(), stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True) for _ in range(3)]
     outputs = [run.communicate(timeout=120)[0] for run in runs]
+    for i, (run, text) in enumerate(zip(runs, outputs, strict=True)):
+        (suite.path / f"run-{i}.out").write_text(f"exit {run.returncode}\n{text}")
     records = [r for r in audit(suite.path) if "node" in r]
     ran = [r for r in records if r["decision"] == "ran"]
     assert len(ran) == 1, "\n".join(outputs)
     assert log.read_text() == "ran\n"
-    assert len(records) == 6  # every check of every run decided: the others skipped
+    assert len(records) == 6, "\n".join(outputs)  # every check of every run decided
     assert {r["decision"] for r in records} - {"ran"} <= {"skipped: locked", "skipped: back-off"}
     assert len({r["pid"] for r in records}) == 6  # in six worker processes
 
