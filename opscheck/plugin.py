@@ -15,7 +15,7 @@ from opscheck import markers, secrets, settings
 from opscheck.inventory import Inventory, InventoryError, load
 
 pytest_plugins = ["opscheck.connect", "opscheck.collect", "opscheck.measure", "opscheck.outcomes",
-                  "opscheck.reporting"]
+                  "opscheck.distribute", "opscheck.reporting"]
 
 INVENTORY = pytest.StashKey[Inventory]()
 
