@@ -39,14 +39,14 @@ def overhead(n: int, runs: int) -> tuple[float, float]:
         (root / "inventory.toml").write_text('[[components]]\nname = "h"\nkind = "host"\n')
         (root / "plain").mkdir()
         (root / "plain" / "test_plain.py").write_text(
-            "import pytest\n\n@pytest.mark.parametrize('i', range(%d))\n"
-            "def test_plain(i):\n    assert i >= 0\n" % n)
+            f"import pytest\n\n@pytest.mark.parametrize('i', range({n}))\n"
+            "def test_plain(i):\n    assert i >= 0\n")
         (root / "checks").mkdir()
         (root / "checks" / "test_checks.py").write_text(
             "import pytest\nfrom opscheck.thresholds import Threshold\n\nT = Threshold(warning=75,"
-            " critical=90, unit='%%')\n\n@pytest.mark.standard\n@pytest.mark.host\n"
-            "@pytest.mark.parametrize('i', range(%d))\n"
-            "def test_check(host_component, measure, i):\n    measure('x', 1.0, T)\n" % n)
+            " critical=90, unit='%')\n\n@pytest.mark.standard\n@pytest.mark.host\n"
+            f"@pytest.mark.parametrize('i', range({n}))\n"
+            "def test_check(host_component, measure, i):\n    measure('x', 1.0, T)\n")
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         plugins = ["-p", "opscheck.plugin", "-p", "fixtures.host"]
         plain = wall([*PYTEST, "-c", "/dev/null", "--rootdir", tmp, "plain"], root, runs, env)

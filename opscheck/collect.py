@@ -3,7 +3,8 @@
 A check that asks for ``<kind>_component`` runs once per component of that kind, with the
 component's name as its id. If it also asks for one of the kind's items (``mount`` for a
 host), it runs once per (component, item): ``test_disk_used[this-host:/]``. A kind or
-item the inventory does not configure gives one skipped check with the reason. An item may
+item the inventory does not configure gives no test (deselected; the report header lists
+what is not configured). An item may
 bring its own marks (``item.marks()``, e.g. its tier): a PromQL probe listed as
 ``[[components.queries]]`` with ``tier = "critical"`` runs under ``-m critical``.
 """
@@ -20,14 +21,13 @@ from opscheck.inventory import Inventory
 from opscheck.plugin import inventory_of
 
 SUFFIX = "_component"
+NOT_CONFIGURED = "not-configured"
 
 
-def _not_configured(argnames: list[str], reason: str, per_item_tier: bool = False) -> list[Any]:
+def _not_configured(argnames: list[str], reason: str) -> list[Any]:
+    """The placeholder of a check with nothing to run on: deselected at collection."""
     nones = [None] * len(argnames)
-    marks = [pytest.mark.skip(reason=reason)]
-    if per_item_tier:  # the check's tier comes from its items and none is configured
-        marks.append(pytest.mark.standard)
-    return [pytest.param(*nones, marks=marks, id="not-configured")]
+    return [pytest.param(*nones, marks=pytest.mark.skip(reason=reason), id=NOT_CONFIGURED)]
 
 
 def item_marks(item: Any) -> tuple[Any, ...]:
@@ -55,9 +55,8 @@ def parametrize(metafunc: pytest.Metafunc, inventory: Inventory, kind: str) -> N
               for c in components for item in c.items(arg)]
     if not params:
         key = model.ITEMS[arg]
-        own_tier = any(metafunc.definition.get_closest_marker(t) for t in markers.TIERS)
         params = _not_configured([fixture, arg], f"not configured: no {kind} component in "
-                                 f"{where} lists {key}", per_item_tier=not own_tier)
+                                 f"{where} lists {key}")
     metafunc.parametrize([fixture, arg], params, indirect=[fixture])
 
 
@@ -70,11 +69,36 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unconfigured = [i for i in items if getattr(getattr(i, "callspec", None), "id", "")
+                    == NOT_CONFIGURED]
+    if unconfigured:  # no test for what the inventory does not have; the header says which
+        config.hook.pytest_deselected(items=unconfigured)
+        gone = set(unconfigured)
+        items[:] = [i for i in items if i not in gone]
     bad = markers.problems(items)
     if bad:
         raise pytest.UsageError("checks without the markers they need:\n  " + "\n  ".join(bad))
     for item in items:
         item.user_properties.extend(describe(item))
+
+
+def not_configured(inventory: Inventory) -> list[str]:
+    """Kinds (and kinds' item lists) the inventory leaves out: their checks are deselected."""
+    missing = []
+    for kind in KINDS:
+        components = inventory.of_kind(kind)
+        if not components:
+            missing.append(kind)
+            continue
+        missing += [f"{kind} {field}" for arg, field in model_for(kind).ITEMS.items()
+                    if not any(c.items(arg) for c in components)]
+    return missing
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    missing = not_configured(inventory_of(config))
+    return ("opscheck not configured (those checks are deselected): " + ", ".join(missing)
+            if missing else "opscheck not configured: nothing")
 
 
 def describe(item: pytest.Item) -> list[tuple[str, str]]:

@@ -25,6 +25,14 @@ UNREACHABLE = pytest.StashKey[str]()
 CONNECTIONS = pytest.StashKey["Connections"]()
 
 
+class CheckFailed(AssertionError):
+    """A check's verdict, worded for the operator (observed vs expected, the component).
+
+    Facts modules raise it (or a subclass) where a check's condition is found false deep in
+    a probe; like a check's own ``assert msg``, it is reported as its message alone.
+    """
+
+
 class CouldNotRun(Exception):
     """The check could not run (component unreachable, credentials refused, no NVML).
 
@@ -86,7 +94,8 @@ def connect(request: pytest.FixtureRequest, opener: Callable[[Any], T]) -> T:
     if component.name not in conns.opened:
         try:
             conns.opened[component.name] = opener(component)
-        except CouldNotRun:
+        except CouldNotRun as exc:  # e.g. credentials refused: do not try again this run
+            conns.mark_failed(component, str(exc))
             raise
         except Exception as exc:
             reason = f"{component.name} unreachable at {component.address}: {one_line(exc)}"
@@ -122,7 +131,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     component = item.stash.get(COMPONENT, None)
     if isinstance(exc, CouldNotRun):
         report.longrepr = secrets.redact(str(exc))
+    elif call.when == "call" and isinstance(exc, AssertionError) and verdict(exc):
+        report.longrepr = secrets.redact(verdict(exc))
     elif component is not None and call.when == "call" and is_connection_error(exc):
         item.config.stash[CONNECTIONS].mark_failed(component, one_line(exc))
         report.longrepr = f"{component.name} at {component.address}: {one_line(exc)}"
     return report
+
+
+def verdict(exc: AssertionError) -> str:
+    """A failed check's message without pytest's assertion introspection ('assert 0 > 0',
+    '+ where …', which would print the component's whole model); empty for a bare assert,
+    whose traceback is then kept for the check's author."""
+    return str(exc).split("\nassert ", 1)[0].strip()

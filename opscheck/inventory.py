@@ -128,7 +128,7 @@ def _components(entries: Any, path: Path, context: dict[str, Any]) -> list[Compo
         if kind is None:
             raise InventoryError(path, f"{label}.kind", "missing; add kind = one of "
                                  f"{', '.join(sorted(KINDS))}")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             raise InventoryError(path, f"{label}.kind", f"unknown kind {kind!r}; use one of "
                                  f"{', '.join(sorted(KINDS))}")
         component = _validate(model_for(kind), entry, path, label, context)

@@ -61,8 +61,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     Outermost wrapper (tryfirst), so it sees what every other plugin wrote into the report.
     """
     report = yield
-    if report.longrepr is not None and secrets.contains_secret(str(report.longrepr)):
-        report.longrepr = secrets.redact(str(report.longrepr))
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):  # a skip: (path, line, reason); keep its shape
+        report.longrepr = (*longrepr[:-1], secrets.redact(str(longrepr[-1])))
+    elif longrepr is not None and secrets.contains_secret(str(longrepr)):
+        report.longrepr = secrets.redact(str(longrepr))
     report.sections = [(title, secrets.redact(text)) for title, text in report.sections]
     report.user_properties = [(k, secrets.redact_any(v)) for k, v in report.user_properties]
     return report

@@ -31,6 +31,7 @@ class Setting:
     const: Any = None
     action: str | None = None  # argparse action: "append" (repeatable), "store_const" (a flag)
     dest: str | None = None  # the flag is another plugin's option (its dest): not added again
+    cli_only: bool = False  # only the command line may set it (what acts must be typed)
 
     @property
     def flag(self) -> str:
@@ -66,7 +67,8 @@ def addoption(parser: pytest.Parser) -> None:
     for s in SETTINGS.values():
         if s.flag in present:
             continue
-        parser.addini(s.ini_key, s.help, default=None)
+        if not s.cli_only:
+            parser.addini(s.ini_key, s.help, default=None)
         if s.dest:
             continue
         extra: dict[str, Any] = {}
@@ -78,7 +80,11 @@ def addoption(parser: pytest.Parser) -> None:
             extra.update(choices=s.choices)
         group.addoption(s.flag, dest=f"opscheck_{s.name}", metavar=s.metavar, default=None,
                         **extra,
-                        help=f"{s.help} (ini {s.ini_key}, env {s.env_var}; default {s.default})")
+                        help=f"{s.help} ({_where(s)}default {s.default})")
+
+
+def _where(s: Setting) -> str:
+    return "command line only; " if s.cli_only else f"ini {s.ini_key}, env {s.env_var}; "
 
 
 def get(config: pytest.Config, name: str) -> Any:
@@ -89,11 +95,11 @@ def source(config: pytest.Config, name: str) -> tuple[Any, str]:
     """(value, where it came from) for setting ``name``; bad values are usage errors."""
     s = SETTINGS[name]
     raw: Any
-    for where, raw in (
-        (f"command line {s.flag}", config.getoption(s.dest or f"opscheck_{name}", None)),
-        (f"env {s.env_var}", os.environ.get(s.env_var)),
-        (f"ini {s.ini_key}", config.getini(s.ini_key)),
-    ):
+    places = [(f"command line {s.flag}", config.getoption(s.dest or f"opscheck_{name}", None))]
+    if not s.cli_only:
+        places += [(f"env {s.env_var}", os.environ.get(s.env_var)),
+                   (f"ini {s.ini_key}", config.getini(s.ini_key))]
+    for where, raw in places:
         if raw is not None and raw != "" and raw is not False:  # False: a store_true not given
             return _convert(s, raw, where), where
     return s.default, "default"

@@ -52,10 +52,10 @@ def _flag(text: str) -> bool:
 settings.declare(
     Setting("remediate", "run the remediation a failed check names: plan (dry run: decide, "
             "record, run nothing) or apply; bare --remediate is apply", default="off",
-            convert=_mode, nargs="?", const="apply", metavar="MODE"),
+            convert=_mode, nargs="?", const="apply", metavar="MODE", cli_only=True),
     Setting("approve", "allow a risky remediation action (deletes data, restarts a database); "
-            "repeatable; NAME or COMPONENT:NAME; env and ini take a comma list", default=(),
-            convert=_names, action="append", metavar="ACTION"),
+            "repeatable; NAME or COMPONENT:NAME", default=(),
+            convert=_names, action="append", metavar="ACTION", cli_only=True),
     Setting("remediate_reset", "close every open remediation circuit and forget past "
             "attempts before the run (the operator's reset)", default=False, convert=_flag,
             action="store_const", const=True),

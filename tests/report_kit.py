@@ -53,6 +53,13 @@ def test_nightly_export_present():
 
 @pytest.mark.standard
 @pytest.mark.files
+def test_checkpoints_when_configured():
+    """A check with nothing to judge here skips, saying why."""
+    pytest.skip("no checkpoint folder on this system")
+
+
+@pytest.mark.standard
+@pytest.mark.files
 def test_login_with_configured_secret(request):
     """Leaks the configured secret into every channel a report reads; all must redact it."""
     secret = os.environ[{var!r}]

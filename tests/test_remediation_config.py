@@ -74,13 +74,19 @@ def test_remediate_without_a_table_says_what_to_add(suite):
                                  "add one *"])
 
 
-def test_bad_mode_from_the_environment(suite, monkeypatch):
-    monkeypatch.setenv("OPSCHECK_REMEDIATE", "yes")
-    suite.inventory(remediation_toml([]))
-    result = suite.run("--collect-only")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: env OPSCHECK_REMEDIATE: bad value 'yes' for remediate "
-                                 "(use one of off, plan, apply;*"])
+def test_environment_and_ini_cannot_switch_remediation_on(suite, monkeypatch):
+    """What acts must be typed: --remediate and --approve are command-line only."""
+    monkeypatch.setenv("OPSCHECK_REMEDIATE", "apply")
+    monkeypatch.setenv("OPSCHECK_APPROVE", "restart_service")
+    flag = suite.path / "flag"
+    flag.write_text("down\n")
+    flag_check(suite, flag)
+    suite.inventory(remediation_toml([allow_command(["rm", str(flag)])]))
+    result = suite.run_files()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["opscheck remediation: off (--remediate=plan or "
+                                 "--remediate=apply to enable)"])
+    assert flag.exists() and audit(suite.path) == []
 
 
 def test_an_action_past_its_timeout_is_killed_and_reported(suite):
