@@ -61,7 +61,8 @@ class Result:
         elif report.when == "call" and any(m["state"] == "warning" for m in self.measurements):
             self.state = "warning"
             self.message = next(m["line"] for m in self.measurements if m["state"] == "warning")
-        if self.remediation and self.state in ("passed", "warning"):
+        fixed = (self.remediation or {}).get("state") == "remediated"  # an action ran and fixed it
+        if fixed and self.state in ("passed", "warning"):
             self.state = "remediated"
             self.message = str(self.remediation.get("line") or f"remediated by "
                                f"{self.remediation.get('action', 'a remediation')}")
