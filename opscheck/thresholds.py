@@ -8,7 +8,7 @@ operator reads at 3 a.m.::
 Levels are inclusive: with direction ``above`` a value equal to the critical level is
 critical. Kinds declare their thresholds as a :class:`Thresholds` model whose field defaults
 carry the runbook's levels; the inventory overrides any part of one (``warning = 80``) and
-the rest keeps its default.
+the rest keeps its default; ``warning = false`` switches a level off (TOML has no null).
 """
 
 from __future__ import annotations
@@ -130,6 +130,9 @@ class Thresholds(BaseModel):
             given = data.get(name)
             default = field.get_default(call_default_factory=True)
             if isinstance(given, dict) and isinstance(default, Threshold):
+                # TOML has no null: ``warning = false`` switches a default level off
+                given = {k: None if v is False and k in ("warning", "critical") else v
+                         for k, v in given.items()}
                 merged[name] = {**default.model_dump(exclude_none=True), **given}
         return merged
 

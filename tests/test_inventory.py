@@ -104,3 +104,12 @@ def test_inventory_from_environment_variable(suite, monkeypatch):
     result = suite.run("--collect-only", inventory=False)
     result.stdout.fnmatch_lines(["opscheck inventory: *other.toml (env OPSCHECK_INVENTORY); "
                                  "system from-env*"])
+
+
+def test_a_default_level_is_switched_off_with_false(suite):
+    from opscheck.inventory import load
+
+    path = suite.inventory(HOST + "[components.thresholds.swap]\nwarning = false\n")
+    swap = load(path).get("h").thresholds.swap
+    assert (swap.warning, swap.critical) == (None, 80)
+    assert swap.state(79) == "ok"
