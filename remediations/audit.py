@@ -17,6 +17,7 @@ import json
 import os
 import re
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -87,12 +88,29 @@ class AuditLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            _lock(fd)
             os.write(fd, line)
             os.fsync(fd)
         finally:
             os.close(fd)
         return entry
+
+
+#: seconds to wait for another writer's lock; then the record is appended without it (one
+#: O_APPEND write): a hung holder must neither lose the record nor hang the run
+LOCK_WAIT = 10.0
+
+
+def _lock(fd: int) -> None:
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
 
 
 def read(path: Path | str) -> list[dict[str, Any]]:

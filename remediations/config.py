@@ -18,7 +18,6 @@ validated against the action's declared parameters when the inventory loads.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pydantic import (
@@ -77,19 +76,22 @@ class Allow(Limits):
     @model_validator(mode="after")
     def _params(self, info: ValidationInfo) -> Allow:
         spec = registry.get(self.action)
+        components = {c.name: c for c in (info.context or {}).get("components", [])}
+        context = {**(info.context or {}), "component_name": self.component,
+                   "component": components.get(self.component)}
         try:
-            self._validated = spec.params.model_validate(self.params, context=info.context)
+            self._validated = spec.params.model_validate(self.params, context=context)
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in err["loc"])
+            where = ".".join(["params", *(str(p) for p in err["loc"])])
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = (f"unknown parameter; {self.action} takes "
                        f"{', '.join(spec.params.model_fields)}")
             elif err["type"] == "missing":
                 msg = "required parameter is missing; add it"
-            raise ValueError(f"params.{where}: {msg}") from None
-        kinds = {c.name: c.kind for c in (info.context or {}).get("components", [])}
+            raise ValueError(f"{where}: {msg}") from None
+        kinds = {name: c.kind for name, c in components.items()}
         if self.action in ("restart_service", "run_command") and kinds.get(
                 self.component) in DATABASE_KINDS:
             raise ValueError(f"{self.component} is a {kinds[self.component]} database: restarting "
@@ -109,10 +111,11 @@ class Remediation(Limits):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
     enabled: bool = Field(default=True, description="false is the kill switch: nothing runs")
-    state: str = Field(default="remediation-state.sqlite",
-                       description="SQLite file of locks, attempts and circuits")
-    audit: str = Field(default="remediation-audit.jsonl", description="append-only audit log")
-    emergency_stop: str | None = Field(
+    state: registry.LocalPath = Field(default="remediation-state.sqlite",
+                                      description="SQLite file of locks, attempts and circuits")
+    audit: registry.LocalPath = Field(default="remediation-audit.jsonl",
+                                      description="append-only audit log")
+    emergency_stop: registry.LocalPath | None = Field(
         default=None, description="file whose presence vetoes every action "
         "(default: [system].emergency_stop)")
     confirm: int = Field(default=1, ge=1, le=10,
@@ -122,17 +125,15 @@ class Remediation(Limits):
                           description="seconds after the action before the re-check")
     allow: list[Allow] = Field(default_factory=list)
 
-    @field_validator("state", "audit", "emergency_stop")
-    @classmethod
-    def _path(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return None if value is None else registry.local_path(value, info)
-
     @model_validator(mode="after")
     def _defaults(self, info: ValidationInfo) -> Remediation:
         system = (info.context or {}).get("system")
         if self.emergency_stop is None and system is not None and system.emergency_stop:
-            base = (info.context or {}).get("base") or Path(".")
-            self.emergency_stop = str(Path(base) / Path(system.emergency_stop).expanduser())
+            try:  # resolved as the files kind resolves it: the veto watches the same file
+                self.emergency_stop = registry.local_path(system.emergency_stop, info)
+            except ValueError as exc:
+                raise ValueError(f"emergency_stop (default: [system].emergency_stop): {exc}") \
+                    from None
         seen: set[tuple[str, str]] = set()
         for i, entry in enumerate(self.allow):
             key = (entry.component, entry.action)

@@ -18,10 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
+
+from opscheck.components import Component
+from opscheck.components.files import local_path
 
 GROUP = "opscheck.remediations"
 
@@ -40,19 +42,33 @@ BUILTIN: dict[str, str] = {
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+#: a path parameter, resolved as the files kind resolves its paths (one rule for both):
+#: ``~`` and ``${VARS}`` expanded (an unset variable is a usage error naming it), relative
+#: paths taken from the inventory's folder
+LocalPath = Annotated[str, AfterValidator(local_path)]
+
+
 class Params(BaseModel):
     """Base of every action's parameters: unknown keys are errors."""
 
     model_config = ConfigDict(extra="forbid")
 
+    def component_of(self, info: ValidationInfo, kind: str, param: str) -> Component | None:
+        """The inventory component the allow entry is for, when it is of ``kind``.
 
-def local_path(value: str, info: ValidationInfo) -> str:
-    """A path parameter: absolute, or relative to the inventory's folder."""
-    path = Path(value).expanduser()
-    base = (info.context or {}).get("base")
-    if not path.is_absolute() and base is not None:
-        path = Path(base) / path
-    return str(path)
+        None when it is not (or is not in the inventory) and ``param`` was given; without
+        ``param`` that is a ValueError: the action would have no target.
+        """
+        context = info.context or {}
+        name, component = context.get("component_name"), context.get("component")
+        if component is not None and component.kind == kind:
+            return component
+        if param in self.model_fields_set:
+            return None
+        what = (f"a {component.kind} component" if component is not None
+                else "not a component of the inventory")
+        raise ValueError(f"{name} is {what}, so {param} has no default; give params.{param} "
+                         f"or allow the action for a {kind} component")
 
 
 class ActionError(Exception):

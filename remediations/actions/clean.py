@@ -13,33 +13,29 @@ import fnmatch
 import os
 import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
 from remediations.registry import (
     ActionContext,
     ActionError,
     ActionResult,
+    LocalPath,
     Params,
     action,
-    local_path,
 )
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
 class CleanParams(Params):
-    folder: str = Field(description="the allowed folder: nothing outside it is ever touched")
+    folder: LocalPath = Field(description="the allowed folder: nothing outside it is ever touched")
     path: str = Field(default=".", description="sub-folder of folder to clean (relative)")
     days: float = Field(gt=0, description="delete files last modified more than this many days ago")
     pattern: str = Field(default="*", description="file name glob, e.g. *.log")
     recursive: bool = Field(default=True, description="also clean sub-folders (never symlinks)")
-
-    @field_validator("folder")
-    @classmethod
-    def _folder(cls, value: str, info: ValidationInfo) -> str:
-        return local_path(value, info)
 
     @field_validator("path")
     @classmethod
@@ -79,24 +75,46 @@ def _open_inside(folder: str, relative: str) -> int:
     return fd
 
 
-def _old_files(fd: int, where: str, cutoff: float, params: CleanParams, ctx: ActionContext,
-               opened: list[int]) -> list[tuple[int, str, str]]:
-    """(dir fd, name, shown path) of every old regular file; descends without following."""
-    found: list[tuple[int, str, str]] = []
-    for entry in sorted(os.listdir(fd)):
+def _failed(what: str, shown: str, exc: OSError) -> ActionError:
+    return ActionError(f"cannot {what} {shown}: {exc.strerror or exc}")
+
+
+def _old_files(fd: int, where: str, cutoff: float, params: CleanParams,
+               ctx: ActionContext) -> Iterator[tuple[int, str, str]]:
+    """(dir fd, name, shown path) of every old regular file; descends without following.
+
+    Only the directories on the current path are held open. A file or folder that vanishes
+    meanwhile is passed over (nothing left to clean); any other error is an ActionError.
+    """
+    try:
+        entries = sorted(os.listdir(fd))
+    except OSError as exc:
+        raise _failed("list", where, exc) from None
+    for entry in entries:
         ctx.check_time()
-        st = os.stat(entry, dir_fd=fd, follow_symlinks=False)
+        shown = f"{where}/{entry}"
+        try:
+            st = os.stat(entry, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise _failed("stat", shown, exc) from None
         if stat.S_ISDIR(st.st_mode) and params.recursive:
             try:
                 child = os.open(entry, DIR_FLAGS, dir_fd=fd)
-            except OSError:
-                continue  # swapped for a symlink meanwhile: not followed
-            opened.append(child)
-            found += _old_files(child, f"{where}/{entry}", cutoff, params, ctx, opened)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                if _is_link(entry, fd):
+                    continue  # swapped for a symlink meanwhile: not followed
+                raise _failed("open folder", shown, exc) from None
+            try:
+                yield from _old_files(child, shown, cutoff, params, ctx)
+            finally:
+                os.close(child)
         elif stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff and fnmatch.fnmatch(
                 entry, params.pattern):
-            found.append((fd, entry, f"{where}/{entry}"))
-    return found
+            yield fd, entry, shown
 
 
 @action(CleanParams, risky=True, summary="delete files older than N days under a folder")
@@ -105,18 +123,20 @@ def clean_old_files(ctx: ActionContext, params: CleanParams) -> ActionResult:
     top = _open_inside(params.folder, params.path)
     cutoff = time.time() - params.days * 86400
     where = str(Path(params.folder) / params.path).rstrip("/.")
-    fds = [top]
+    old: list[str] = []
     try:
-        old = _old_files(top, where, cutoff, params, ctx, fds)
-        if ctx.plan:
-            return ActionResult(bool(old), f"would delete {len(old)} file(s) older than "
-                                f"{params.days:g} days under {where}",
-                                "\n".join(shown for _, _, shown in old))
-        for fd, name, _ in old:
-            ctx.check_time()
-            os.unlink(name, dir_fd=fd)
+        for fd, name, shown in _old_files(top, where, cutoff, params, ctx):
+            if not ctx.plan:
+                try:
+                    os.unlink(name, dir_fd=fd)
+                except FileNotFoundError:
+                    continue  # removed by someone else meanwhile
+                except OSError as exc:
+                    raise ActionError(f"deleted {len(old)} file(s), then cannot delete "
+                                      f"{shown}: {exc.strerror or exc}") from None
+            old.append(shown)
     finally:
-        for fd in fds:
-            os.close(fd)
-    return ActionResult(bool(old), f"deleted {len(old)} file(s) older than {params.days:g} "
-                        f"days under {where}", "\n".join(shown for _, _, shown in old))
+        os.close(top)
+    verb = "would delete" if ctx.plan else "deleted"
+    return ActionResult(bool(old), f"{verb} {len(old)} file(s) older than {params.days:g} "
+                        f"days under {where}", "\n".join(old))

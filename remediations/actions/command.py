@@ -13,14 +13,18 @@ import shlex
 import signal
 import subprocess
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, field_validator
 
-from remediations.registry import ActionContext, ActionResult, Params, action, local_path
+from remediations.registry import ActionContext, ActionResult, LocalPath, Params, action
+
+#: seconds to collect the output of a killed command: a grandchild that left the process
+#: group (setsid, a daemon) may hold the pipe open for ever
+DRAIN = 5.0
 
 
 class CommandParams(Params):
     command: list[str] | str = Field(description="argv list, or a string split like a shell's")
-    cwd: str | None = Field(default=None, description="working folder (default: inventory's)")
+    cwd: LocalPath | None = Field(default=None, description="working folder (default: inventory's)")
 
     @field_validator("command")
     @classmethod
@@ -30,11 +34,6 @@ class CommandParams(Params):
             raise ValueError("command is empty; give the restart command, e.g. "
                              "\"systemctl restart redis\"")
         return argv
-
-    @field_validator("cwd")
-    @classmethod
-    def _cwd(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return None if value is None else local_path(value, info)
 
 
 def run_command(ctx: ActionContext, params: CommandParams) -> ActionResult:
@@ -53,9 +52,15 @@ def run_command(ctx: ActionContext, params: CommandParams) -> ActionResult:
         out, _ = proc.communicate(timeout=max(ctx.remaining(), 0.1))
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        out, _ = proc.communicate()
-        return ActionResult(True, f"{shown} timed out after {ctx.timeout:g} s (killed)",
-                            out.decode(errors="replace"), 124)
+        summary = f"{shown} timed out after {ctx.timeout:g} s (killed)"
+        try:
+            out, _ = proc.communicate(timeout=DRAIN)
+        except subprocess.TimeoutExpired:  # the pipe is held outside the killed group
+            proc.stdout.close()  # type: ignore[union-attr]
+            proc.wait(timeout=DRAIN)
+            return ActionResult(True, f"{summary}; output abandoned: a process outside its "
+                                "group still holds the pipe", exit_status=124)
+        return ActionResult(True, summary, out.decode(errors="replace"), 124)
     text = out.decode(errors="replace")
     return ActionResult(True, f"ran {shown}", text, proc.returncode)
 

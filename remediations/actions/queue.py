@@ -8,9 +8,10 @@ why a requeue never loses or duplicates a task, even when killed midway.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from opscheck.taskqueue import Layout, TaskQueue
 from remediations import tasks
@@ -18,23 +19,26 @@ from remediations.registry import (
     ActionContext,
     ActionError,
     ActionResult,
+    LocalPath,
     Params,
     action,
-    local_path,
 )
+
+#: parameters that override the queue component's layout when given
+LAYOUT_PARAMS = {"queue": "root", "ready": "ready", "in_progress": "in_progress",
+                 "paused": "paused", "attempt_field": "attempt_field"}
 
 
 class QueueParams(Params):
-    queue: str = Field(description="the queue's root folder (holds ready/, in-progress/, …)")
+    """Default: the layout of the queue component the action runs for (root, folders, glob)."""
+
+    queue: LocalPath = Field(default="", description="the queue's root folder (holds ready/, "
+                             "in-progress/, …; default: the queue component's root)")
     ready: str = Field(default="ready", description="folder of waiting tasks")
     in_progress: str = Field(default="in-progress", description="folder of claimed tasks")
     paused: str = Field(default="paused", description="where a paused queue's tasks wait")
     attempt_field: str = Field(default="attempt", description="task JSON key of the attempts")
-
-    @field_validator("queue")
-    @classmethod
-    def _root(cls, value: str, info: ValidationInfo) -> str:
-        return local_path(value, info)
+    _layout: Layout | None = PrivateAttr(default=None)
 
     @field_validator("ready", "in_progress", "paused")
     @classmethod
@@ -43,13 +47,25 @@ class QueueParams(Params):
             raise ValueError(f"{value!r} must be one folder name under queue, without '/'")
         return value
 
+    @model_validator(mode="after")
+    def _component_layout(self, info: ValidationInfo) -> QueueParams:
+        component = self.component_of(info, "queue", "queue")
+        base = component.layout() if component is not None else Layout(root=Path(self.queue))  # type: ignore[attr-defined]
+        given = {LAYOUT_PARAMS[k]: getattr(self, k) for k in LAYOUT_PARAMS
+                 if k in self.model_fields_set or component is None}
+        given["root"] = Path(given.get("root", base.root))
+        self._layout = replace(base, **given)
+        for key, field in LAYOUT_PARAMS.items():
+            setattr(self, key, str(getattr(self._layout, field)))
+        return self
+
     def layout(self) -> Layout:
-        root = Path(self.queue)
-        for name in (self.ready, self.in_progress):
+        assert self._layout is not None
+        root = self._layout.root
+        for name in (self._layout.ready, self._layout.in_progress):
             if not (root / name).is_dir():
                 raise ActionError(f"{root / name} is not a folder; is queue = {root} right?")
-        return Layout(root=root, ready=self.ready, in_progress=self.in_progress,
-                      paused=self.paused, attempt_field=self.attempt_field)
+        return self._layout
 
 
 class RequeueParams(QueueParams):

@@ -1,38 +1,99 @@
 """Redis: ``BGSAVE``, the runbooks' snapshot before anything risky or after a failed save.
 
-Connects with redis-py (imported only when the action runs), sends BGSAVE, and waits
+The target defaults to the redis component the action runs for; the client is the redis
+kind's own (``fixtures.redis.RedisTarget.make_client``: AUTH, ACL user, no retries; imported
+only when the action runs), bounded by the action's timeout. It sends BGSAVE and waits
 (bounded by the action's timeout) until the save counter moves and the save reports ``ok``.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from opscheck import secrets
+from opscheck.components.redis import RedisComponent
 from remediations.registry import ActionContext, ActionError, ActionResult, Params, action
+
+#: the connection parameters: the component's, overridden by those given (its credentials
+#: only while url is the component's own)
+CONNECTION = ("url", "password_env", "username_env")
 
 
 class BgsaveParams(Params):
-    url: str = Field(default="redis://127.0.0.1:6379/0", description="redis:// URL, no password")
+    """Default target: the redis component the action runs for (its URL, AUTH, timeout).
+
+    With ``url`` given for another server, the component's credentials are not sent there:
+    give ``password_env``/``username_env`` for it.
+    """
+
+    url: str = Field(default="", description="redis:// URL, no password (default: the redis "
+                     "component's url)")
     password_env: str | None = Field(default=None,
                                      description="environment variable holding the password")
+    username_env: str | None = Field(default=None,
+                                     description="environment variable holding the ACL user")
     wait: bool = Field(default=True, description="wait for the save to finish")
+    _target: RedisComponent | None = PrivateAttr(default=None)
 
-    @field_validator("password_env")
+    @field_validator("password_env", "username_env")
     @classmethod
-    def _set(cls, value: str | None) -> str | None:
+    def _set(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value and secrets.resolve(value) is None:
             raise ValueError(f"environment variable {value} is not set; export it or remove "
-                             "password_env")
+                             f"{info.field_name}")
         return value
+
+    @model_validator(mode="after")
+    def _component_target(self, info: ValidationInfo) -> BgsaveParams:
+        component = self.component_of(info, "redis", "url")
+        given = {k: getattr(self, k) for k in CONNECTION if k in self.model_fields_set}
+        if component is not None and given.get("url", component.url) == component.url:  # type: ignore[attr-defined]
+            self._target = component.model_copy(update=given)  # type: ignore[assignment]
+        else:
+            context = info.context or {}
+            name = str(context.get("component_name") or "redis")
+            timeout = component.timeout if component else getattr(context.get("system"),
+                                                                   "timeout", None)
+            try:
+                self._target = RedisComponent.model_validate(
+                    {"name": "remediation-target", **given, "timeout": timeout},
+                    context=context)
+            except ValidationError as exc:
+                err = exc.errors(include_url=False)[0]
+                raise ValueError(f"{name}: {err['msg'].removeprefix('Value error, ')}") \
+                    from None
+        self.url = self._target.url
+        return self
+
+    @property
+    def target(self) -> RedisComponent:
+        assert self._target is not None
+        return self._target
 
 
 def _saves(client: object, info: dict | None = None) -> object:
     """A value that changes with every completed save: ``rdb_saves`` (Redis 7), else LASTSAVE."""
     info = info if info is not None else client.info("persistence")  # type: ignore[attr-defined]
     return info["rdb_saves"] if "rdb_saves" in info else client.lastsave()  # type: ignore[attr-defined]
+
+
+def _client(params: BgsaveParams, ctx: ActionContext) -> Any:
+    """The redis kind's own client (AUTH, user, no retries), bounded by the action's time."""
+    from fixtures.redis import RedisTarget  # lazily: pulls in pytest and redis-py
+
+    target = params.target
+    timeout = min(target.timeout or ctx.timeout, max(ctx.remaining(), 0.1))
+    return RedisTarget.make_client(target.model_copy(update={"timeout": timeout}))
 
 
 @action(BgsaveParams, summary="trigger a Redis background save (BGSAVE)")
@@ -42,10 +103,7 @@ def redis_bgsave(ctx: ActionContext, params: BgsaveParams) -> ActionResult:
         return ActionResult(True, f"would send BGSAVE to {params.url}")
     import redis
 
-    password = secrets.resolve(params.password_env) if params.password_env else None
-    timeout = max(ctx.remaining(), 0.1)
-    client = redis.Redis.from_url(params.url, password=password, socket_timeout=timeout,
-                                  socket_connect_timeout=timeout)
+    client = _client(params, ctx)
     try:
         before = _saves(client)
         try:

@@ -10,25 +10,28 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from remediations.registry import (
     ActionContext,
     ActionError,
     ActionResult,
+    LocalPath,
     Params,
     action,
-    local_path,
 )
 
 
 class CheckpointParams(Params):
-    path: str = Field(description="the SQLite database file")
+    path: LocalPath = Field(default="", description="the SQLite database file (default: the "
+                            "path of the sqlite component the action runs for)")
 
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str, info: ValidationInfo) -> str:
-        return local_path(value, info)
+    @model_validator(mode="after")
+    def _component_path(self, info: ValidationInfo) -> CheckpointParams:
+        component = self.component_of(info, "sqlite", "path")
+        if component is not None and "path" not in self.model_fields_set:
+            self.path = str(component.path)  # type: ignore[attr-defined]
+        return self
 
 
 def _wal_size(db: Path) -> int | None:
