@@ -51,6 +51,9 @@ VARIANTS = {
 }
 
 
+RUN_TIMEOUT = 300  # seconds one pytest run of the benchmark may take before it is stopped
+
+
 def run(folder: Path, args: list[str], xdist: int) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one pytest run."""
     plugins = [a for p in PLUGINS for a in ("-p", p)]
@@ -59,10 +62,14 @@ def run(folder: Path, args: list[str], xdist: int) -> tuple[float, float]:
     env.pop("OPSCHECK_INVENTORY", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "pytest", *plugins, *dist, "-q", "-p",
-                           "no:cacheprovider", "--inventory", "inventory.toml", *args,
-                           "test_bench.py"], cwd=folder, env=env, capture_output=True,
-                          text=True)
+    try:
+        done = subprocess.run([sys.executable, "-m", "pytest", *plugins, *dist, "-q", "-p",
+                               "no:cacheprovider", "--inventory", "inventory.toml", *args,
+                               "test_bench.py"], cwd=folder, env=env, capture_output=True,
+                              text=True, timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise SystemExit(f"one pytest run of {args or 'no report'} took longer than "
+                         f"{RUN_TIMEOUT} s; stopped") from None
     took = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime

@@ -5,7 +5,7 @@ component's name as its id. If it also asks for one of the kind's items (``mount
 host), it runs once per (component, item): ``test_disk_used[this-host:/]``. A kind or
 item the inventory does not configure gives no test (deselected; the report header lists
 what is not configured). An item may
-bring its own marks (``item.marks()``, e.g. its tier): a PromQL probe listed as
+bring its own marks (``item.mark_names()``, e.g. its tier): a PromQL probe listed as
 ``[[components.queries]]`` with ``tier = "critical"`` runs under ``-m critical``.
 """
 
@@ -31,10 +31,10 @@ def _not_configured(argnames: list[str], reason: str) -> list[Any]:
 
 
 def item_marks(item: Any) -> tuple[Any, ...]:
-    """Marks an item brings to its check: an item with a ``marks()`` method (a PromQL probe
-    carrying its own tier) gives them to its parametrized check."""
-    marks = getattr(item, "marks", None)
-    return tuple(marks()) if callable(marks) else ()
+    """Marks an item brings to its check: an item with a ``mark_names()`` method (a PromQL
+    probe carrying its own tier; models stay pytest-free) gives them to its check."""
+    names = getattr(item, "mark_names", None)
+    return tuple(getattr(pytest.mark, name) for name in names()) if callable(names) else ()
 
 
 def parametrize(metafunc: pytest.Metafunc, inventory: Inventory, kind: str) -> None:

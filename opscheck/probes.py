@@ -15,7 +15,8 @@ sqlite, a Redis command such as ``GET dash:spend:daily:total``)::
 A ``value`` probe's number is held against its levels. A ``rows`` probe lists what should
 not exist (stale heartbeats, stuck tests) and fails on the first row (``critical = 1``).
 A kind opts in by listing the types it answers in its model's ``PROBES`` and giving its
-target ``scalar(query) -> float`` and ``rows(query) -> list[dict]``.
+target ``scalar(query) -> float`` and ``rows(query) -> list[dict]``; its model may judge a
+query at load with ``query_problem(query) -> str | None`` (Redis: read-only commands only).
 """
 
 from __future__ import annotations
@@ -34,14 +35,16 @@ from pydantic import (
 )
 
 from opscheck.components import KINDS, NAME, model_for
+from opscheck.connect import CheckFailed
 from opscheck.thresholds import Direction, Threshold
 
 ProbeType = Literal["value", "rows"]
 Tier = Literal["critical", "standard", "deep"]
 
 
-class ProbeError(Exception):
-    """The probe's query could not give what the probe needs (error, no row, not a number)."""
+class ProbeError(CheckFailed):
+    """The probe's query could not give what the probe needs (error, no row, not a number);
+    reported as its message alone (:func:`fixtures.probes.run_probe` names probe and component)."""
 
 
 class Probe(BaseModel):
@@ -83,6 +86,10 @@ class Probe(BaseModel):
             raise ValueError(f"probe {self.name!r}: a {target.kind} component cannot answer "
                              f"{self.type} probes; point it at a component of kind "
                              f"{', '.join(kinds_answering(self.type)) or '(none)'}")
+        judge = getattr(target, "query_problem", None)  # a kind's allow-list (redis: read-only)
+        problem = judge(self.query) if judge is not None else None
+        if problem:
+            raise ValueError(f"probe {self.name!r}: {problem}")
         self._kind = target.kind
         return self
 

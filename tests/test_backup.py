@@ -183,6 +183,8 @@ def test_unreadable_archives_fail_the_standard_tier(suite, tmp_path, pg_dumps, r
         "pgz: backup-00.sql.gz lacks pg_dump's last line*",
     ])
     result.assert_outcomes(failed=7)
+    out = result.stdout.str()  # one line each: no traceback, no exception class name
+    assert "Traceback" not in out and "BackupProblem" not in out and "archives.py" not in out
 
 
 def test_checksum_mismatch_and_retention_broken_both_ways(suite, tmp_path):

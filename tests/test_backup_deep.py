@@ -172,7 +172,7 @@ def test_restore_past_its_time_budget_stops_and_cleans_up(suite, tmp_path,
                     + backup_entry("slow", tmp_path / "slow", "*.sql.gz", "pg_plain",
                                    source="pg", restore_timeout=1.5, scratch_dir=str(tmp_path)))
     result = suite.run("-m", "deep", checks=("backup",))
-    result.stdout.fnmatch_lines(["slow: slow test_backup_restores passed its time budget of "
+    result.stdout.fnmatch_lines(["slow test_backup_restores passed its time budget of "
                                  "1.5 s and was stopped; raise restore_timeout*"])
     result.assert_outcomes(failed=1)
     assert scratch_dbs(server) == []

@@ -157,7 +157,8 @@ def test_corrupted_git_object_fails_fsck(suite, project):
     obj.write_bytes(b"garbage, not a zlib stream")
     result = run(suite, "-k", "test_git_fsck")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([f"*wave-files: git fsck in */project exited *{blob[:7]}*"])
+    result.stdout.fnmatch_lines([f"*wave-files: git fsck in */project exited *{blob[:7]}*; "
+                                 "expected no corrupt or missing objects. Action: restore*"])
 
 
 def test_not_a_git_repository_fails_in_one_line(suite, project, tmp_path):

@@ -198,6 +198,8 @@ def test_secret_in_a_failure_is_redacted(suite, http_server, monkeypatch):
 @pytest.mark.parametrize(("extra", "message"), [
     ('url = "localhost:8000/health"',
      "url 'localhost:8000/health' is not an http:// or https:// URL with a host*"),
+    ('url = "http://x:99999/"', "url 'http://x:99999/' has a port that is not a number from 1 "
+     "to 65535*"),
     ('url = "http://x/"\nexpect_status = 999', "status 999 is not an HTTP status code*"),
     ('url = "http://x/"\n[[components.expect_json]]\npath = "a"\nequals = 1\nnot_empty = true',
      "condition on 'a' sets equals and not_empty; give one of equals, present, not_empty*"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import nats  # noqa: F401 - imported once here, so in-process runs reuse one module
 import pytest
@@ -10,6 +13,7 @@ import requests  # noqa: F401 - likewise
 from servers import free_port
 
 PASSWORD = "nats-pass-7d1e"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def nats_inventory(suite, url: str, extra: str = "", timeout: float = 1) -> None:
@@ -94,8 +98,9 @@ def test_password_auth_passes_and_a_wrong_password_is_refused(suite, nats_server
 @pytest.mark.parametrize(("extra", "message"), [
     ('url = "http://127.0.0.1:4222"', "url 'http://127.0.0.1:4222' is not a nats:// or tls:// "
      "URL with a host*"),
+    ('url = "nats://x:0"', "url 'nats://x:0' has port 0*"),
     ('url = "nats://x:4222"\nmonitor_url = "localhost:8222"',
-     "monitor_url 'localhost:8222' is not an http:// URL with a host*"),
+     "monitor_url 'localhost:8222' is not an http:// or https:// URL with a host*"),
     ('url = "nats://x:4222"\nuser = "factory"',
      "user/password auth needs both user and password_env; set both or neither"),
 ])
@@ -105,3 +110,25 @@ def test_bad_nats_inventory_is_a_usage_error(suite, extra, message):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: *inventory.toml: components[[]0[]] (factory-nats)*: "
                                  f"{message}"])
+
+
+def test_monitor_answering_html_fails_jetstream_in_one_line(suite, nats_server_factory,
+                                                             http_server):
+    server = nats_server_factory(jetstream=True)
+    page = http_server().route("/jsz", body="<html><body>Welcome</body></html>")
+    nats_inventory(suite, server.url, f'monitor_url = "{page.url}"\njetstream = true')
+    result = suite.run("-k", "jetstream", checks=("nats",))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"factory-nats {page.url}/jsz answered 200: body is not JSON "
+                                 "(starts '<html><body>Welcome</body></html>'); expected the "
+                                 "monitoring endpoint's JetStream JSON*"])
+    assert "Traceback" not in result.stdout.str()
+    assert "ValueError" not in result.stdout.str()
+
+
+def test_importing_the_nats_fixture_does_not_import_asyncio():
+    code = ("import sys; import fixtures.nats; "
+            "assert 'asyncio' not in sys.modules, 'asyncio imported at module level'")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr

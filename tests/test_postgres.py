@@ -181,7 +181,18 @@ def test_silent_postgres_fails_within_the_connect_timeout(suite, silent_server):
     assert time.monotonic() - start < 6
     result.assert_outcomes(failed=1, errors=1)
     result.stdout.fnmatch_lines([f"state unreachable at 127.0.0.1:{silent_server.port}/postgres: "
-                                 "ConnectionTimeout: connection timeout expired"])
+                                 "*Timeout*: *"])
+
+
+def test_sub_second_timeout_is_kept_not_rounded_up_to_libpq_minimum(suite, silent_server):
+    suite.inventory(pg_inventory(silent_server).replace("timeout = 2", "timeout = 0.5"))
+    start = time.monotonic()
+    result = suite.run("-m", "critical", checks=ALL)
+    elapsed = time.monotonic() - start
+    result.assert_outcomes(failed=1, errors=1)
+    result.stdout.fnmatch_lines([f"state unreachable at 127.0.0.1:{silent_server.port}/postgres: "
+                                 "TimeoutError: no connection within 0.5 s"])
+    assert elapsed < 1.8, f"the run took {elapsed:.2f} s with a 0.5 s timeout (libpq waits 2 s)"
 
 
 def test_password_in_the_dsn_is_a_usage_error(suite):

@@ -7,9 +7,12 @@ scrapes it every second, so each fault shows within a second or two.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +23,7 @@ from servers import PrometheusServer, free_port
 from fixtures.prometheus import PrometheusTarget, PromQLError
 from opscheck.components.prometheus import PrometheusComponent
 
+ROOT = Path(__file__).resolve().parents[1]
 RULES = {"groups": [{"name": "opscheck", "rules": [
     {"alert": "QueueDepthHigh", "expr": "queue_ready_tasks > 50",
      "labels": {"severity": "warning"}}]}]}
@@ -301,3 +305,53 @@ def test_server_that_never_answers_fails_within_timeout_plus_one_second(suite, s
     result.stdout.fnmatch_lines_random([f"wave-prometheus unreachable at {silent_server.url}: "
                                         "TimeoutError: no response within 1 s"])
     assert elapsed < 2.5, f"the run took {elapsed:.2f} s with a 1 s timeout"
+
+
+def test_prometheus_model_is_pytest_free_and_its_tier_still_marks_the_check():
+    code = ("import sys; from opscheck.components.prometheus import PromQuery; "
+            "q = PromQuery(name='x', expr='up', critical=1, tier='critical'); "
+            "assert q.mark_names() == ['critical'], q.mark_names(); "
+            "assert 'pytest' not in sys.modules, 'the model imported pytest'")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=30, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture
+def html_server(http_server):
+    """A web server that is not Prometheus: every API path answers an HTML page."""
+    page = "<!DOCTYPE html><html><body>Welcome to nginx!</body></html>"
+    server = http_server()
+    for path in ("/-/healthy", "/api/v1/targets", "/api/v1/query"):
+        server.route(path, body=page, headers={"Content-Type": "text/html"})
+    return server
+
+
+def test_url_answering_html_fails_in_one_line_naming_the_component(suite, html_server):
+    inventory(suite, html_server.url, COST)
+    result = suite.run("-k", "targets or promql", checks=("prometheus",))
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines_random([
+        "wave-prometheus /api/v1/targets answered 200: body is not JSON (starts '<!DOCTYPE "
+        "html>*'); expected Prometheus' JSON API (is url a Prometheus server?)",
+        "wave-prometheus /api/v1/query answered 200: body is not JSON*"])
+    out = result.stdout.str()
+    assert not any(word in out for word in ("Traceback", "PromQLError", "fixtures/prometheus"))
+
+
+def test_bad_promql_fails_in_one_line_naming_the_component(suite, prom):
+    inventory(suite, prom.url, probe("broken", "sum(", critical=1))
+    result = suite.run("-k", "promql", checks=("prometheus",))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["wave-prometheus /api/v1/query answered 400: *parse error*"])
+    out = result.stdout.str()
+    assert not any(word in out for word in ("Traceback", "PromQLError", "fixtures/prometheus"))
+
+
+def test_url_with_a_bad_port_is_a_usage_error(suite):
+    inventory(suite, "http://127.0.0.1:99999")
+    result = suite.run("--collect-only", checks=("prometheus",))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: *inventory.toml: components[[]0[]] (wave-prometheus)*: "
+                                 "url 'http://127.0.0.1:99999' has a port that is not a number "
+                                 "from 1 to 65535*"])

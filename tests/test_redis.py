@@ -234,11 +234,25 @@ def test_bad_redis_inventory_is_a_usage_error(suite, redis_server, extra, messag
     result.stderr.fnmatch_lines([message])
 
 
+@pytest.mark.parametrize(("url", "message"), [
+    ("redis://", "url 'redis://' is not a redis:// or rediss:// URL with a host; write it like "
+     '"redis://127.0.0.1:6379/0"'),
+    ("redis://127.0.0.1:70000/0", "url 'redis://127.0.0.1:70000/0' has a port that is not a "
+     "number from 1 to 65535*"),
+])
+def test_url_without_host_or_with_bad_port_is_a_usage_error(suite, url, message):
+    suite.inventory(f'[[components]]\nname = "bus"\nkind = "redis"\nurl = "{url}"\n')
+    result = suite.run(checks=ALL)
+    assert result.ret == 4
+    result.stderr.fnmatch_lines([f"*(bus): {message}"])
+
+
 def test_bad_url_scheme_and_inline_password_are_usage_errors(suite):
     suite.inventory('[[components]]\nname = "bus"\nkind = "redis"\nurl = "http://127.0.0.1:1"\n')
     result = suite.run(checks=ALL)
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["*(bus): url 'http://127.0.0.1:1' must start with redis://*"])
+    result.stderr.fnmatch_lines(["*(bus): url 'http://127.0.0.1:1' is not a redis:// or "
+                                 "rediss:// URL with a host*"])
     suite.inventory('[[components]]\nname = "bus"\nkind = "redis"\n'
                     'url = "redis://:hunter2@127.0.0.1:1/0"\n')
     result = suite.run(checks=ALL)

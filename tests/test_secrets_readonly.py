@@ -70,7 +70,7 @@ journal_mode = "delete"
 [[probes]]
 name = "leaky"
 component = "bus"
-query = "CONFIG GET requirepass"
+query = "GET opscheck:leaked"  # holds the password: its "not a number" line must be redacted
 critical = 1
 
 [[probes]]
@@ -86,6 +86,7 @@ def test_passwords_appear_in_no_output_of_a_failing_sweep(suite, monkeypatch, tm
     monkeypatch.setenv("BUS_PASSWORD", REDIS_PW)
     monkeypatch.setenv("STATE_PASSWORD", PG_PW)
     with RedisServer(tmp_path / "redis", password=REDIS_PW) as redis:
+        redis.client().set("opscheck:leaked", REDIS_PW)
         suite.inventory(inventory(redis, pg_with_password, make_db(tmp_path / "coord.db")))
         reports = suite.path / "reports"
         result = suite.run("-v", "-rA", "-l", "--tb=long", "--report-dir", str(reports),

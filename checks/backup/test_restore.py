@@ -11,6 +11,8 @@ import pytest
 @pytest.mark.backup
 def test_backup_restores(backup_component, newest_backup, backup_deadline):
     """PostgreSQL: restored into a scratch database, row counts vs live; SQLite: copy +
-    integrity_check + row counts; tarball: extracted, expected files present and parseable."""
-    fact = backup_component.restore(newest_backup, backup_deadline)
-    assert fact
+    integrity_check + row counts; tarball: extracted, expected files present and parseable.
+
+    The verdict is raised deep: ``restore`` raises BackupProblem (a CheckFailed) naming the
+    component and what failed or differed; it returns only when the restore matched."""
+    backup_component.restore(newest_backup, backup_deadline)

@@ -58,4 +58,7 @@ def test_git_tree_clean(files_component, repo):
 @pytest.mark.files
 def test_git_fsck(files_component, repo):
     """``git fsck --full`` finds no corrupt or missing objects (SRO: after any restore)."""
-    files_component.git_fsck(repo)
+    damage = files_component.git_fsck(repo)
+    assert not damage, (f"{files_component}: git fsck in {repo} {damage}; expected no corrupt "
+                        "or missing objects. Action: restore the repository from its remote or "
+                        "a backup")

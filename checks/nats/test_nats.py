@@ -55,6 +55,13 @@ def test_nats_jetstream_enabled(nats_component):
                     "nats-server with JetStream (-js) and check its store directory",
                     pytrace=False)
     if component.monitor_url:
-        jsz = nats_component.monitor("/jsz").json()
+        answer = nats_component.monitor("/jsz")
+        try:
+            jsz, problem = answer.json(), "JSON that is not an object"
+        except ValueError as exc:  # not the monitoring endpoint, or a proxy's error page
+            jsz, problem = None, str(exc)
+        assert isinstance(jsz, dict), (
+            f"{nats_component} {answer.url} answered {answer.status}: {problem}; expected the "
+            "monitoring endpoint's JetStream JSON (is monitor_url nats-server's port 8222?)")
         disabled = bool(jsz.get("disabled"))
         assert not disabled, f"{nats_component} /jsz reports JetStream disabled"

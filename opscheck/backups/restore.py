@@ -12,6 +12,7 @@ Disk and time are budgeted before anything is written; see :mod:`opscheck.backup
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import tarfile
@@ -56,7 +57,7 @@ def _postgres(component: Any, source: Any, backup: Backup, deadline: Deadline) -
         server, password = live.pg_server(source)
     else:
         raise NotApplicable("no server for the scratch database: set source or restore_dsn")
-    timeout = component.timeout or 3
+    timeout = component.timeout
     need = backup.size * PG_GROWTH
     if source is not None:
         need = max(need, live.pg_database_size(*live.pg_server(source), timeout))
@@ -76,7 +77,7 @@ def _postgres(component: Any, source: Any, backup: Backup, deadline: Deadline) -
 def _pg_load(component: Any, backup: Backup, db: scratch.ScratchDatabase,
              password: str | None, deadline: Deadline) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env["PGCONNECT_TIMEOUT"] = str(max(1, int(component.timeout or 3)))
+    env["PGCONNECT_TIMEOUT"] = str(max(2, math.ceil(component.timeout)))  # libpq: >= 2 s
     if password:
         env["PGPASSWORD"] = password
     if component.format == "pg_custom":

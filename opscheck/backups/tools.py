@@ -17,14 +17,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from opscheck.connect import CheckFailed
+
 PG_DIRS = "/usr/lib/postgresql/*/bin"
 #: where each tool comes from, for the "not installed" line
 PACKAGES = {"pg_restore": "postgresql-client", "psql": "postgresql-client",
             "redis-check-rdb": "redis-tools"}
 
 
-class BackupProblem(Exception):
-    """What a backup check found wrong: ``str()`` is the one-line verdict."""
+class BackupProblem(CheckFailed):
+    """What a backup check found wrong: ``str()`` is the one-line verdict (the target in
+    fixtures/backup.py prefixes the component's name)."""
 
 
 class OverBudget(BackupProblem):

@@ -9,9 +9,10 @@ A model may declare ``ITEMS``: argument names a check can ask for next to the co
 from __future__ import annotations
 
 import importlib
-import os
 import re
+from collections.abc import Iterable
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -37,6 +38,32 @@ KIND_NAMES = ("host", "redis", "postgres", "sqlite", "http", "prometheus", "dock
               "nats", "queue", "files", "backup")
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def check_url(value: str, schemes: Iterable[str], example: str, key: str = "url") -> str:
+    """``value`` if it is a URL of one of ``schemes`` with a host and a valid port; else a
+    ValueError naming ``key`` and showing ``example`` (``unix://`` needs a path, no host)."""
+    schemes = tuple(schemes)
+    wanted = " or ".join(f"{s}://" for s in schemes if s != "unix")
+    article = "an" if wanted[0] in "aehio" else "a"
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:  # out of range or not a number
+        raise ValueError(f"{key} {value!r} has a port that is not a number from 1 to 65535; "
+                         f"write it like \"{example}\"") from None
+    if parts.scheme == "unix" and "unix" in schemes:
+        if not parts.path:
+            raise ValueError(f"{key} {value!r} names no socket path; write it like "
+                             "\"unix:///run/service.sock\"")
+        return value
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ValueError(f"{key} {value!r} is not {article} {wanted} URL with a host; write it "
+                         f"like \"{example}\"")
+    if port == 0:
+        raise ValueError(f"{key} {value!r} has port 0; use the port the service listens on "
+                         f"(1-65535), e.g. \"{example}\"")
+    return value
 
 
 def model_for(kind: str) -> type[Component]:
@@ -81,7 +108,7 @@ class Component(BaseModel):
     def secret(self, field: str) -> str | None:
         """The secret held by the variable that ``field`` names, or None."""
         var = getattr(self, field)
-        return os.environ.get(var) if var else None
+        return secrets.resolve(var) if var else None
 
     @property
     def address(self) -> str:

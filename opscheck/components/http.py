@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from opscheck.components import Component
+from opscheck.components import Component, check_url
 from opscheck.thresholds import Threshold, Thresholds, level
 
 MISSING: Any = object()
@@ -41,11 +41,7 @@ class HttpClientSettings(Component):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"url {value!r} is not an http:// or https:// URL with a host; "
-                             "write it like \"http://localhost:8000/health\"")
-        return value
+        return check_url(value, ("http", "https"), "http://localhost:8000/health")
 
     @field_validator("ca_file")
     @classmethod

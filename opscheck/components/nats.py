@@ -14,11 +14,10 @@ The Agentic Factory runs NATS with its client port 4222 and monitoring on 8222
 from __future__ import annotations
 
 from typing import ClassVar, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
-from opscheck.components import Component
+from opscheck.components import Component, check_url
 
 
 class NatsComponent(Component):
@@ -36,21 +35,14 @@ class NatsComponent(Component):
     @field_validator("url")
     @classmethod
     def _nats_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("nats", "tls") or not parts.hostname:
-            raise ValueError(f"url {value!r} is not a nats:// or tls:// URL with a host; write "
-                             "it like \"nats://localhost:4222\"")
-        return value
+        return check_url(value, ("nats", "tls"), "nats://localhost:4222")
 
     @field_validator("monitor_url")
     @classmethod
     def _monitor_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"monitor_url {value!r} is not an http:// URL with a host; "
-                                 "write it like \"http://localhost:8222\"")
-        return value
+        if value is None:
+            return value
+        return check_url(value, ("http", "https"), "http://localhost:8222", key="monitor_url")
 
     @model_validator(mode="after")
     def _auth(self) -> NatsComponent:

@@ -17,7 +17,7 @@ check carrying its own tier (``tier = "critical"`` runs under ``-m critical``)::
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -101,11 +101,9 @@ class PromQuery(BaseModel):
         return Threshold(warning=self.warning, critical=self.critical,
                          direction=self.direction, unit=self.unit, action=self.action)
 
-    def marks(self) -> list[Any]:
-        """The probe's tier marker: its check runs under ``-m <tier>``."""
-        import pytest  # only called at collection, where pytest is loaded
-
-        return [getattr(pytest.mark, self.tier)]
+    def mark_names(self) -> list[str]:
+        """The probe's tier, as a marker name: its check runs under ``-m <tier>``."""
+        return [self.tier]
 
 
 class PrometheusComponent(HttpClientSettings):

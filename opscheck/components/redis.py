@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import shlex
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
-from opscheck.components import Component
+from opscheck.components import Component, check_url
 from opscheck.thresholds import Threshold, Thresholds, level
 
 
@@ -25,6 +26,26 @@ class RedisThresholds(Thresholds):
                                     "trim data; events may be lost (counted since start)")
     last_save_age: Threshold = level(360, 1500, "min", action="Check the save errors in the "
                                      "Redis log and the disk; run BGSAVE")
+
+
+#: the read-only commands a probe may run (checks never write); INFO only with a section
+PROBE_COMMANDS = ("GET", "MGET", "HGET", "HLEN", "HMGET", "LLEN", "LINDEX", "SCARD", "SISMEMBER",
+                  "ZCARD", "ZSCORE", "ZCOUNT", "XLEN", "STRLEN", "EXISTS", "TTL", "PTTL",
+                  "DBSIZE", "PFCOUNT", "TYPE", "INFO")
+
+
+def probe_command(query: str) -> list[str]:
+    """``query`` split into a read-only command and its arguments; ValueError saying why not."""
+    try:
+        args = shlex.split(query)
+    except ValueError as exc:
+        raise ValueError(f"cannot split command {query!r}: {exc}") from None
+    name = args[0].upper() if args else ""
+    if name not in PROBE_COMMANDS or (name == "INFO" and len(args) != 2):
+        shown = f"{name} without a section" if name == "INFO" else (name or "(empty)")
+        raise ValueError(f"command {shown} is not allowed: probes are read-only; use one of "
+                         f"{', '.join(PROBE_COMMANDS)} (INFO with a section)")
+    return args
 
 
 class RedisComponent(Component):
@@ -50,15 +71,21 @@ class RedisComponent(Component):
 
     @model_validator(mode="after")
     def _url_shape(self) -> RedisComponent:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("redis", "rediss", "unix"):
-            raise ValueError(f"url {self.url!r} must start with redis://, rediss:// or unix://")
+        check_url(self.url, ("redis", "rediss", "unix"), "redis://127.0.0.1:6379/0")
         if self.username_env and self.username_env not in os.environ:
             raise ValueError(f"environment variable {self.username_env} (named by username_env) "
                              f"is not set; export {self.username_env} or remove username_env")
         if self.require_password is None:
             self.require_password = bool(self.password_env)
         return self
+
+    def query_problem(self, query: str) -> str | None:
+        """Why ``query`` may not run as a probe here (a write or unknown command), or None."""
+        try:
+            probe_command(query)
+        except ValueError as exc:
+            return str(exc)
+        return None
 
     @property
     def address(self) -> str:
