@@ -224,3 +224,15 @@ def test_der_not_after_matches_cryptography(tmp_path, days):
     expected = cert.not_valid_after_utc.replace(microsecond=0)
     assert der_not_after(der) == expected
     assert abs((expected - dt.datetime.now(dt.UTC)).days - days) <= 1
+
+
+def test_secret_read_after_load_is_registered_for_redaction(monkeypatch):
+    from opscheck import secrets
+    from opscheck.components.http import HttpComponent
+
+    monkeypatch.setenv("OPSCHECK_TEST_LATE_KEY", "key-at-load-5b1f")
+    component = HttpComponent(name="svc", url="http://127.0.0.1:1/",
+                              api_key_env="OPSCHECK_TEST_LATE_KEY")
+    monkeypatch.setenv("OPSCHECK_TEST_LATE_KEY", "key-rotated-9c3e")  # rotated after load
+    assert component.secret("api_key_env") == "key-rotated-9c3e"
+    assert secrets.redact("sent key-rotated-9c3e") == "sent ***"
