@@ -23,3 +23,8 @@ def test_dead_host_fails_once_under_two_workers(suite, silent_server):
     result = suite.run("-n", "2", "-m", "critical", subprocess=True)
     # both workers had work (two components), but only one of them ever tried "dead"
     result.assert_outcomes(passed=2, failed=1, errors=1)
+
+
+def test_a_run_without_xdist_works(suite):
+    suite.inventory('[[components]]\nname = "here"\nkind = "host"\n')
+    suite.run("-p", "no:xdist", "-m", "critical").assert_outcomes(passed=2)
