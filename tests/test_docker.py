@@ -212,3 +212,12 @@ def test_exited_check_without_project_covers_the_listed_containers(suite, engine
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*1 container(s) of the listed containers exited: "
                                  "wave-redis (Exited (2) *)*"])
+
+
+def test_empty_log_max_size_switches_the_rotation_check_off(suite, podman_service):
+    suite.inventory(f'[[components]]\nname = "engine"\nkind = "docker"\n'
+                    f'base_url = "{podman_service.base_url}"\ncontainers = ["c1"]\n'
+                    'log_max_size = ""\n')
+    assert DockerComponent(name="d", log_max_size="").log_max_size is None
+    result = suite.run("-k", "log_rotation", "-rs", checks=("docker",))
+    result.stdout.fnmatch_lines(["*log_max_size unset in the inventory: rotation not checked"])

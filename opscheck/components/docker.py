@@ -36,7 +36,7 @@ class DockerComponent(Component):
         "com.docker.compose.project); default: the containers listed"))
     log_driver: str = Field(default="json-file", description="expected logging driver")
     log_max_size: str | None = Field(default="10m", description=(
-        "expected json-file max-size (WAVE runbook: 10m); unset to skip the rotation check"))
+        "expected json-file max-size (WAVE runbook: 10m); \"\" skips the rotation check"))
     log_max_file: int | None = Field(default=3, ge=1, description=(
         "expected json-file max-file (WAVE runbook: 3)"))
     thresholds: DockerThresholds = Field(default_factory=DockerThresholds)
@@ -52,6 +52,8 @@ class DockerComponent(Component):
     @field_validator("log_max_size")
     @classmethod
     def _size(cls, value: str | None) -> str | None:
+        if value == "":  # TOML has no null: an empty size switches the rotation check off
+            return None
         if value is not None and not SIZE.match(value):
             raise ValueError(f"log_max_size {value!r} is not a docker size; write e.g. '10m'")
         return value
