@@ -4,9 +4,9 @@ A check that asks for ``<kind>_component`` runs once per component of that kind,
 component's name as its id. If it also asks for one of the kind's items (``mount`` for a
 host), it runs once per (component, item): ``test_disk_used[this-host:/]``. A kind or
 item the inventory does not configure gives no test (deselected; the report header lists
-what is not configured). An item may
-bring its own marks (``item.mark_names()``, e.g. its tier): a PromQL probe listed as
-``[[components.queries]]`` with ``tier = "critical"`` runs under ``-m critical``.
+what is not configured). An item may bring its own marks (``item.mark_names()``, e.g. its
+tier): a PromQL query listed as ``[[components.queries]]`` with ``tier = "critical"`` runs
+under ``-m critical``.
 """
 
 from __future__ import annotations
