@@ -189,8 +189,11 @@ def test_interrupted_restore_leaves_nothing(suite, tmp_path, postgres_server_ses
                                    source="pg", scratch_dir=str(tmp_path)))
     extra = ["--timeout=4"] if how == "pytest-timeout" else []
     args = suite.args(("backup",), ("-m", "deep", *extra))
+    # a shell without job control starts background jobs with SIGINT ignored, and a child
+    # inherits that: give the run a default SIGINT, as an operator's terminal would
     proc = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=suite.path,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 30
         while not scratch_dbs(server) or not list(tmp_path.glob("opscheck-restore-*")):
