@@ -36,7 +36,7 @@ from pydantic import (
 
 from opscheck.components import KINDS, NAME, model_for
 from opscheck.connect import CheckFailed
-from opscheck.thresholds import Direction, Threshold
+from opscheck.thresholds import Direction, Level, Threshold
 
 ProbeType = Literal["value", "rows"]
 Tier = Literal["critical", "standard", "deep"]
@@ -56,8 +56,8 @@ class Probe(BaseModel):
     component: str = Field(description="the component the query runs against")
     query: str = Field(min_length=1, description="SQL, or a Redis command")
     type: ProbeType = Field(default="value", description="value: one number; rows: rows to list")
-    warning: float | None = None
-    critical: float | None = None
+    warning: Level = None
+    critical: Level = None
     direction: Direction = "above"
     unit: str = ""
     tier: Tier = "standard"

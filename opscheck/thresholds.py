@@ -14,12 +14,25 @@ the rest keeps its default; ``warning = false`` switches a level off (TOML has n
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Direction = Literal["above", "below"]
 State = Literal["ok", "warning", "critical"]
+
+
+def _level(value: Any) -> Any:
+    """``false`` switches a level off (TOML has no null); ``true`` is no level at all."""
+    if value is False:
+        return None
+    if value is True:
+        raise ValueError("a level is a number, or false to switch it off")
+    return value
+
+
+#: a warning or critical level: a number, or None (off); written ``false`` in TOML
+Level = Annotated[float | None, BeforeValidator(_level)]
 
 
 class ThresholdWarning(UserWarning):
@@ -34,8 +47,8 @@ class Threshold(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    warning: float | None = None
-    critical: float | None = None
+    warning: Level = None
+    critical: Level = None
     direction: Direction = "above"
     unit: str = ""
     action: str | None = Field(default=None, description="the runbook's action, shown on failure")
@@ -130,9 +143,6 @@ class Thresholds(BaseModel):
             given = data.get(name)
             default = field.get_default(call_default_factory=True)
             if isinstance(given, dict) and isinstance(default, Threshold):
-                # TOML has no null: ``warning = false`` switches a default level off
-                given = {k: None if v is False and k in ("warning", "critical") else v
-                         for k, v in given.items()}
                 merged[name] = {**default.model_dump(exclude_none=True), **given}
         return merged
 

@@ -125,6 +125,11 @@ class Remediation(Limits):
                           description="seconds after the action before the re-check")
     allow: list[Allow] = Field(default_factory=list)
 
+    @field_validator("emergency_stop", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value  # as the files kind reads it: "" = not set
+
     @model_validator(mode="after")
     def _defaults(self, info: ValidationInfo) -> Remediation:
         system = (info.context or {}).get("system")

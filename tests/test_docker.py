@@ -214,10 +214,8 @@ def test_exited_check_without_project_covers_the_listed_containers(suite, engine
                                  "wave-redis (Exited (2) *)*"])
 
 
-def test_empty_log_max_size_switches_the_rotation_check_off(suite, podman_service):
-    suite.inventory(f'[[components]]\nname = "engine"\nkind = "docker"\n'
-                    f'base_url = "{podman_service.base_url}"\ncontainers = ["c1"]\n'
-                    'log_max_size = ""\n')
-    assert DockerComponent(name="d", log_max_size="").log_max_size is None
-    result = suite.run("-k", "log_rotation", "-rs", checks=("docker",))
-    result.stdout.fnmatch_lines(["*log_max_size unset in the inventory: rotation not checked"])
+def test_empty_log_max_size_leaves_max_size_unchecked_on_documented_inspect_payload():
+    state = documented("docker-inspect-running-healthy.json")
+    unchecked = DockerComponent(name="d", log_max_size="", log_max_file=2)
+    assert unchecked.log_max_size is None
+    assert rotation_problems(state, unchecked) == ["max-file 3 (expected at most 2)"]

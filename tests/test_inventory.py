@@ -113,3 +113,23 @@ def test_a_default_level_is_switched_off_with_false(suite):
     swap = load(path).get("h").thresholds.swap
     assert (swap.warning, swap.critical) == (None, 80)
     assert swap.state(79) == "ok"
+
+
+def test_true_is_no_level(suite):
+    suite.inventory(HOST + "[components.thresholds.memory]\nwarning = true\n")
+    result = suite.run("--collect-only")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([escape("ERROR: *components[0] (h).thresholds.memory.warning: "
+                                        "a level is a number, or false to switch it off")])
+
+
+def test_false_switches_a_level_off_everywhere_levels_are_written():
+    from pydantic import TypeAdapter
+
+    from opscheck.components.prometheus import PromQuery
+    from opscheck.thresholds import Level
+
+    assert TypeAdapter(Level).validate_python(False) is None
+    assert TypeAdapter(Level).validate_python(0) == 0.0  # zero stays a level
+    query = PromQuery(name="q", expr="up", warning=False, critical=1)
+    assert (query.warning, query.critical) == (None, 1.0)

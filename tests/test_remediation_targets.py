@@ -205,3 +205,9 @@ def test_path_parameters_expand_variables_and_name_an_unset_one(suite, monkeypat
     result.stderr.fnmatch_lines(["ERROR: *remediation.allow.0: params.folder: path "
                                  "'${OPSCHECK_TEST_LOGS}/app' uses environment variable "
                                  "OPSCHECK_TEST_LOGS, which is not set; export *"])
+
+
+def test_an_empty_stop_path_is_unset_as_for_the_files_kind(suite):
+    suite.inventory(remediation_toml([], emergency_stop=""))
+    loaded = inventory_mod.load(suite.inventory_path)
+    assert loaded.section("remediation").emergency_stop is None  # not the inventory's folder

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from opscheck.components import NAME
 from opscheck.components.http import HttpClientSettings
-from opscheck.thresholds import Direction, Threshold
+from opscheck.thresholds import Direction, Level, Threshold
 
 DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
 UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800,
@@ -52,8 +52,8 @@ class PromQuery(BaseModel):
                              "(default: the server's evaluation interval)")
     min_samples: int | None = Field(default=None, ge=1, description="sustained: fewest samples "
                                     "in the window that can judge it")
-    warning: float | None = None
-    critical: float | None = None
+    warning: Level = None
+    critical: Level = None
     direction: Direction = "above"
     unit: str = ""
     action: str | None = None

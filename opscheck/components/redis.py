@@ -28,10 +28,10 @@ class RedisThresholds(Thresholds):
                                      "Redis log and the disk; run BGSAVE")
 
 
-#: the read-only commands a probe may run (checks never write); INFO only with a section
-PROBE_COMMANDS = ("GET", "MGET", "HGET", "HLEN", "HMGET", "LLEN", "LINDEX", "SCARD", "SISMEMBER",
-                  "ZCARD", "ZSCORE", "ZCOUNT", "XLEN", "STRLEN", "EXISTS", "TTL", "PTTL",
-                  "DBSIZE", "PFCOUNT", "TYPE", "INFO")
+#: the read-only commands a probe may run (checks never write), each answering one value
+PROBE_COMMANDS = ("GET", "HGET", "HLEN", "LLEN", "LINDEX", "SCARD", "SISMEMBER", "ZCARD",
+                  "ZSCORE", "ZCOUNT", "XLEN", "STRLEN", "EXISTS", "TTL", "PTTL", "DBSIZE",
+                  "PFCOUNT")
 
 
 def probe_command(query: str) -> list[str]:
@@ -41,10 +41,9 @@ def probe_command(query: str) -> list[str]:
     except ValueError as exc:
         raise ValueError(f"cannot split command {query!r}: {exc}") from None
     name = args[0].upper() if args else ""
-    if name not in PROBE_COMMANDS or (name == "INFO" and len(args) != 2):
-        shown = f"{name} without a section" if name == "INFO" else (name or "(empty)")
-        raise ValueError(f"command {shown} is not allowed: probes are read-only; use one of "
-                         f"{', '.join(PROBE_COMMANDS)} (INFO with a section)")
+    if name not in PROBE_COMMANDS:
+        raise ValueError(f"command {name or '(empty)'} is not allowed: probes are read-only "
+                         f"and answer one value; use one of {', '.join(PROBE_COMMANDS)}")
     return args
 
 

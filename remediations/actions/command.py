@@ -24,7 +24,8 @@ DRAIN = 5.0
 
 class CommandParams(Params):
     command: list[str] | str = Field(description="argv list, or a string split like a shell's")
-    cwd: LocalPath | None = Field(default=None, description="working folder (default: inventory's)")
+    cwd: LocalPath | None = Field(default=None,
+                                  description="working folder (default: where pytest runs)")
 
     @field_validator("command")
     @classmethod
