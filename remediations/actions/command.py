@@ -8,6 +8,7 @@ for the report and the audit log, redacted there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
@@ -52,7 +53,8 @@ def run_command(ctx: ActionContext, params: CommandParams) -> ActionResult:
     try:
         out, _ = proc.communicate(timeout=max(ctx.remaining(), 0.1))
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):  # it may have ended just now
+            os.killpg(proc.pid, signal.SIGKILL)
         summary = f"{shown} timed out after {ctx.timeout:g} s (killed)"
         try:
             out, _ = proc.communicate(timeout=DRAIN)
