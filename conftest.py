@@ -1,11 +1,6 @@
-"""The suite's glue: load the opscheck plugin, the kinds' fixtures and the remediation plugin.
-
-Registered here rather than through a pytest11 entry point so that they are active only
-when pytest runs this suite (``pytest`` from this folder), not in every test run of the
-virtual environment.
+"""The checkout's glue: load the suite (the opscheck plugin, the kinds' fixtures, the opt-in
+plugins; see :mod:`opscheck.suite`) when pytest runs here. The ``opscheck`` command loads the
+same with ``-p opscheck.suite`` from any folder.
 """
 
-import fixtures
-import remediations
-
-pytest_plugins = ["opscheck.plugin", *fixtures.PLUGINS, *remediations.PLUGINS]
+pytest_plugins = ["opscheck.suite"]

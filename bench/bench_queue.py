@@ -1,4 +1,4 @@
-"""Benchmark: reading a file task queue (opscheck.taskqueue) as its depth grows.
+"""Benchmark: reading a file task queue (opscheck.targets.queue) as its depth grows.
 
 Run from the repository root: ``.venv/bin/python bench/bench_queue.py [TASKS ...]``.
 Prints, per queue size, the seconds to count every folder, to read every task's JSON
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from opscheck.taskqueue import STATES, Layout, TaskQueue
+from opscheck.targets.queue import STATES, Layout, TaskQueue
 
 
 def build(root: Path, tasks: int) -> TaskQueue:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from remediations import registry
-from remediations.audit import AuditLog
-from remediations.state import Policy, Store
+from opscheck.remediations import registry
+from opscheck.remediations.audit import AuditLog
+from opscheck.remediations.state import Policy, Store
 
 POLICY = Policy(budget=10**9, window=3600, backoff=0, backoff_max=0, cooldown=3600, hold=60)
 

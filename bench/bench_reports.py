@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PLUGINS = ["opscheck.plugin", "remediations.plugin"]
+PLUGINS = ["opscheck.plugin", "opscheck.remediations.plugin"]
 CHECKS = '''
 import pytest
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from opscheck import markers
-from opscheck.components import KINDS, model_for
 from opscheck.inventory import Inventory
+from opscheck.kinds import KINDS, model_for
 from opscheck.plugin import inventory_of
 
 SUFFIX = "_component"

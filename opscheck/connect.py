@@ -1,10 +1,13 @@
 """Connections: each component reached once per run; a dead one costs its timeout once.
 
-Every kind's fixture calls :func:`connect`. The first check of a component that cannot
-be reached fails with one line naming it and its address; every later check of that
-component reports an error, ``could not run: <name> unreachable``, without retrying.
-An error that a client raises mid-run (a timeout, a refused connection) is treated the
-same way: that check fails in one line and the component's later checks could not run.
+Every ``<kind>_component`` fixture calls :func:`connect` with the kind's target opener.
+The first check of a component that cannot be reached fails with one line naming it and
+its address; every later check of that component reports an error, ``could not run:
+<name> unreachable``, without retrying. An error that a client raises mid-run (a timeout,
+a refused connection) is treated the same way (see :mod:`opscheck.verdict`): that check
+fails in one line and the component's later checks could not run. An opener that raises
+:class:`~opscheck.errors.NotApplicable` (no NVML and no GPU declared) skips every check
+of the component with that reason.
 """
 
 from __future__ import annotations
@@ -17,27 +20,13 @@ import pytest
 
 from opscheck import secrets
 from opscheck.components import Component
+from opscheck.errors import CouldNotRun, NotApplicable
 
 T = TypeVar("T")
 
 COMPONENT = pytest.StashKey[Component]()
-UNREACHABLE = pytest.StashKey[str]()
-CONNECTIONS = pytest.StashKey["Connections"]()
-
-
-class CheckFailed(AssertionError):
-    """A check's verdict, worded for the operator (observed vs expected, the component).
-
-    Facts modules raise it (or a subclass) where a check's condition is found false deep in
-    a probe; like a check's own ``assert msg``, it is reported as its message alone.
-    """
-
-
-class CouldNotRun(Exception):
-    """The check could not run (component unreachable, credentials refused, no NVML).
-
-    Raised in a fixture it becomes a pytest *error* with this one line as its report.
-    """
+_UNREACHABLE = pytest.StashKey[str]()
+_CONNECTIONS = pytest.StashKey["Connections"]()
 
 
 def one_line(exc: BaseException) -> str:
@@ -58,89 +47,105 @@ def is_connection_error(exc: BaseException) -> bool:
 
 
 class Connections:
-    """The run's cache of opened targets and of components found unreachable."""
+    """The run's cache of opened targets and of components found unreachable or not
+    applicable."""
 
     def __init__(self) -> None:
         self.opened: dict[str, Any] = {}
         self.failed: dict[str, str] = {}
+        self.skipped: dict[str, str] = {}
 
     def mark_failed(self, component: Component, reason: str) -> None:
         self.failed.setdefault(component.name, reason)
 
+    def forget(self, name: str) -> None:
+        """Drop ``name``'s target (closed) and its failure: the next check reconnects."""
+        self.failed.pop(name, None)
+        self.skipped.pop(name, None)
+        _close(self.opened.pop(name, None))
+
     def close_all(self) -> None:
         for target in self.opened.values():
-            close = getattr(target, "close", None)
-            if close is not None:
-                with contextlib.suppress(Exception):  # closing must not mask the results
-                    close()
+            _close(target)
         self.opened.clear()
+
+
+def _close(target: Any) -> None:
+    close = getattr(target, "close", None)
+    if close is not None:
+        with contextlib.suppress(Exception):  # closing must not mask the results
+            close()
+
+
+def connections(config: pytest.Config) -> Connections:
+    return config.stash[_CONNECTIONS]
 
 
 def connect(request: pytest.FixtureRequest, opener: Callable[[Any], T]) -> T:
     """The target for ``request.param`` (a component), opened once per run by ``opener``.
 
-    ``opener(component)`` returns the kind's target (client facade); it must bound its own
+    ``opener(component)`` returns the kind's target (the facts); it must bound its own
     waits by ``component.timeout``. When it raises, the check that asked fails with one line
     and the component's later checks could not run.
     """
     component: Component | None = getattr(request, "param", None)
     if component is None:
-        pytest.skip("not configured in the inventory")
+        raise NotApplicable("not configured in the inventory")
     request.node.stash[COMPONENT] = component
-    conns = request.config.stash[CONNECTIONS]
+    conns = connections(request.config)
+    if component.name in conns.skipped:
+        raise NotApplicable(conns.skipped[component.name])
     if component.name in conns.failed:
         raise CouldNotRun(f"could not run: {component.name} unreachable "
                           f"({conns.failed[component.name]})")
     if component.name not in conns.opened:
         try:
             conns.opened[component.name] = opener(component)
+        except NotApplicable as exc:
+            conns.skipped[component.name] = str(exc)
+            raise
         except CouldNotRun as exc:  # e.g. credentials refused: do not try again this run
             conns.mark_failed(component, str(exc))
             raise
         except Exception as exc:
             reason = f"{component.name} unreachable at {component.address}: {one_line(exc)}"
             conns.mark_failed(component, one_line(exc))
-            request.node.stash[UNREACHABLE] = reason
+            request.node.stash[_UNREACHABLE] = reason
             return None  # type: ignore[return-value]  # pytest_runtest_call fails the check
-    return conns.opened[component.name]
+    return conns.opened[component.name]  # type: ignore[no-any-return]
+
+
+def forget(item: pytest.Item) -> None:
+    """Forget what this run knows of ``item``'s component (its connection, its failure):
+    a re-run of the check looks afresh."""
+    if _UNREACHABLE in item.stash:
+        del item.stash[_UNREACHABLE]
+    component = item.stash.get(COMPONENT, None)
+    if component is not None and _CONNECTIONS in item.config.stash:
+        connections(item.config).forget(component.name)
+
+
+def unreachable_now(item: pytest.Item, exc: BaseException) -> str | None:
+    """When ``exc`` (raised by a check) is about reaching its component: mark the component
+    unreachable for the rest of the run and return the one line; else None."""
+    component = item.stash.get(COMPONENT, None)
+    if component is None or not is_connection_error(exc):
+        return None
+    connections(item.config).mark_failed(component, one_line(exc))
+    return f"{component.name} at {component.address}: {one_line(exc)}"
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
-    reason = item.stash.get(UNREACHABLE, None)
+    reason = item.stash.get(_UNREACHABLE, None)
     if reason:
         pytest.fail(reason, pytrace=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[CONNECTIONS] = Connections()
+    config.stash[_CONNECTIONS] = Connections()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if CONNECTIONS in config.stash:
-        config.stash[CONNECTIONS].close_all()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    report = yield
-    excinfo = call.excinfo
-    if excinfo is None or report.passed or report.skipped:
-        return report
-    exc = excinfo.value
-    component = item.stash.get(COMPONENT, None)
-    if isinstance(exc, CouldNotRun):
-        report.longrepr = secrets.redact(str(exc))
-    elif call.when == "call" and isinstance(exc, AssertionError) and verdict(exc):
-        report.longrepr = secrets.redact(verdict(exc))
-    elif component is not None and call.when == "call" and is_connection_error(exc):
-        item.config.stash[CONNECTIONS].mark_failed(component, one_line(exc))
-        report.longrepr = f"{component.name} at {component.address}: {one_line(exc)}"
-    return report
-
-
-def verdict(exc: AssertionError) -> str:
-    """A failed check's message without pytest's assertion introspection ('assert 0 > 0',
-    '+ where …', which would print the component's whole model); empty for a bare assert,
-    whose traceback is then kept for the check's author."""
-    return str(exc).split("\nassert ", 1)[0].strip()
+    if _CONNECTIONS in config.stash:
+        connections(config).close_all()

@@ -6,7 +6,6 @@ Loading never raises a traceback at an operator: every problem becomes an
 
 from __future__ import annotations
 
-import importlib
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,8 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from opscheck import secrets
-from opscheck.components import KINDS, Component, model_for
+from opscheck import kinds, secrets
+from opscheck.components import Component
+from opscheck.kinds import KINDS, model_for
 
 
 class InventoryError(Exception):
@@ -41,11 +41,10 @@ class System(BaseModel):
         default=None, description="path of the file whose presence halts the system")
 
 
-#: top-level tables besides [system] and [[components]]: name -> "module:Model".
-#: Plugins add theirs (probes, backups, remediation, …); an unknown table is an error.
+#: the core's top-level tables besides [[components]]: name -> "module:Model". Plugins add
+#: theirs (``pytest_opscheck_sections``: remediation, …); an unknown table is an error.
 SECTIONS: dict[str, str] = {"system": "opscheck.inventory:System",
-                            "probes": "opscheck.probes:Probes",
-                            "remediation": "remediations.config:Remediation"}
+                            "probes": "opscheck.probes:Probes"}
 
 
 @dataclass
@@ -73,8 +72,9 @@ class Inventory:
         return iter(self.components)
 
 
-def load(path: Path | str) -> Inventory:
-    """Read and validate the inventory at ``path``. Raises :class:`InventoryError`."""
+def load(path: Path | str, sections: dict[str, str] | None = None) -> Inventory:
+    """Read and validate the inventory at ``path``; ``sections`` are the plugins' tables
+    (name -> ``"module:Model"``) besides the core's. Raises :class:`InventoryError`."""
     path = Path(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -86,11 +86,12 @@ def load(path: Path | str) -> Inventory:
                              "and its permissions") from None
     except tomllib.TOMLDecodeError as exc:
         raise InventoryError(path, "", f"TOML syntax error: {exc}; fix the syntax there") from None
-    return parse(raw, path)
+    return parse(raw, path, sections)
 
 
-def parse(raw: dict[str, Any], path: Path) -> Inventory:
-    allowed = ["components", *SECTIONS]
+def parse(raw: dict[str, Any], path: Path, sections: dict[str, str] | None = None) -> Inventory:
+    tables = {**SECTIONS, **(sections or {})}
+    allowed = ["components", *tables]
     for key in raw:
         if key not in allowed:
             raise InventoryError(path, key, f"unknown table '{key}'; allowed: "
@@ -99,18 +100,16 @@ def parse(raw: dict[str, Any], path: Path) -> Inventory:
         raise InventoryError(path, where, "secret written inline; the inventory never holds "
                              "secrets: name an environment variable instead (password_env = "
                              "\"MY_PASSWORD\") and export it")
-    system = _validate(System, raw.get("system", {}), path, "system", {})
+    system = validate(System, raw.get("system", {}), path, "system", {})
     base = {"base": path.parent, "system": system}
     components = _components(raw.get("components", []), path,
                              {**base, "entries": raw.get("components", [])})  # raw, for references
-    sections = {}
-    for name, spec in SECTIONS.items():
+    loaded = {}
+    for name, spec in tables.items():
         if name != "system" and name in raw:
-            module, _, cls = spec.partition(":")
-            model = getattr(importlib.import_module(module), cls)
-            sections[name] = _validate(model, raw[name], path, name,
-                                       {**base, "components": components})
-    return Inventory(path=path, system=system, components=components, sections=sections)
+            loaded[name] = validate(kinds.load(spec), raw[name], path, name,
+                                    {**base, "components": components})
+    return Inventory(path=path, system=system, components=components, sections=loaded)
 
 
 def _components(entries: Any, path: Path, context: dict[str, Any]) -> list[Component]:
@@ -131,7 +130,7 @@ def _components(entries: Any, path: Path, context: dict[str, Any]) -> list[Compo
         if not isinstance(kind, str) or kind not in KINDS:
             raise InventoryError(path, f"{label}.kind", f"unknown kind {kind!r}; use one of "
                                  f"{', '.join(sorted(KINDS))}")
-        component = _validate(model_for(kind), entry, path, label, context)
+        component = validate(model_for(kind), entry, path, label, context)
         if component.name in seen:
             raise InventoryError(path, f"{label}.name", f"duplicate component name "
                                  f"{component.name!r} (also components[{seen[component.name]}]); "
@@ -140,11 +139,16 @@ def _components(entries: Any, path: Path, context: dict[str, Any]) -> list[Compo
         if component.timeout is None:
             component.timeout = context["system"].timeout
         result.append(component)
+    by_name = {c.name: c for c in result}
+    for component in result:
+        component.link(by_name)
     return result
 
 
-def _validate(model: type[BaseModel], data: Any, path: Path, where: str,
-              context: dict[str, Any]) -> Any:
+def validate(model: type[BaseModel], data: Any, path: Path, where: str,
+             context: dict[str, Any]) -> Any:
+    """``data`` validated by ``model``; its first error as an :class:`InventoryError` naming
+    ``path`` and the key under ``where``."""
     try:
         return model.model_validate(data, context=context)
     except ValidationError as exc:

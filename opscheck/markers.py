@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from opscheck.components import KIND_NAMES
+from opscheck.kinds import KINDS
 
 TIERS = {
     "critical": "outage or data at risk; fast and safe to run every minute (the CI gate)",
     "standard": "thresholds and degradation; the default full sweep",
     "deep": "expensive proof: restore a backup to scratch, full integrity scans",
 }
-KIND_HELP = "checks of {kind} components"
 OTHER = {
     "remediation(action)": "the remediation a failure of this check may trigger (--remediate)",
 }
@@ -20,8 +19,8 @@ OTHER = {
 def register(config: pytest.Config) -> None:
     for tier, text in TIERS.items():
         config.addinivalue_line("markers", f"{tier}: tier: {text}")
-    for kind in KIND_NAMES:
-        config.addinivalue_line("markers", f"{kind}: kind: {KIND_HELP.format(kind=kind)}")
+    for kind in KINDS.values():
+        config.addinivalue_line("markers", f"{kind.name}: kind: {kind.help}")
     for marker, text in OTHER.items():
         config.addinivalue_line("markers", f"{marker}: {text}")
 
@@ -32,7 +31,7 @@ def tier_of(item: pytest.Item) -> str | None:
 
 
 def kind_of(item: pytest.Item) -> str | None:
-    return next((k for k in KIND_NAMES if item.get_closest_marker(k)), None)
+    return next((k for k in KINDS if item.get_closest_marker(k)), None)
 
 
 def problems(items: list[pytest.Item]) -> list[str]:
@@ -50,5 +49,5 @@ def problems(items: list[pytest.Item]) -> list[str]:
                            "@pytest.mark.critical, @pytest.mark.standard, @pytest.mark.deep")
         elif kind_of(item) is None:
             lines[base] = (f"{base}: no kind marker; add one of "
-                           + ", ".join(f"@pytest.mark.{k}" for k in KIND_NAMES))
+                           + ", ".join(f"@pytest.mark.{k}" for k in KINDS))
     return list(lines.values())

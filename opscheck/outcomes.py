@@ -50,14 +50,15 @@ class Result:
             self.measurements = measurements(report.user_properties)
         if report.skipped and hasattr(report, "wasxfail"):
             self.state = "waived"
-            self.message = ": ".join(part for part in (report.wasxfail, _line(report)) if part)
+            self.message = ": ".join(part for part in (report.wasxfail, failure_text(report))
+                                     if part)
         elif report.skipped:
             self.state = "skipped"
             self.message = _reason(report)
         elif report.failed:
             failed_state = "failed" if report.when == "call" else "could not run"
             if self.state not in ("failed", "could not run"):
-                self.state, self.message = failed_state, _line(report)
+                self.state, self.message = failed_state, failure_text(report)
         elif report.when == "call" and any(m["state"] == "warning" for m in self.measurements):
             self.state = "warning"
             self.message = next(m["line"] for m in self.measurements if m["state"] == "warning")
@@ -68,7 +69,7 @@ class Result:
                                f"{self.remediation.get('action', 'a remediation')}")
 
 
-def _line(report: pytest.TestReport) -> str:
+def failure_text(report: pytest.TestReport) -> str:
     """The failure's one line: the crash message, or (a redacted, plain-text report) its
     first ``E`` line; without pytest.fail's ``Failed:`` prefix."""
     text = str(report.longrepr or "").strip().splitlines()
@@ -83,7 +84,7 @@ def _reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2]).removeprefix("Skipped: ")
-    return _line(report)
+    return failure_text(report)
 
 
 def results(config: pytest.Config) -> dict[str, Result]:

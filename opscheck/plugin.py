@@ -1,8 +1,8 @@
-"""The opscheck pytest plugin: loads the inventory and wires the core modules together.
+"""The opscheck pytest plugin: declares its hooks, loads the inventory, wires the core.
 
-Loaded by the suite's root ``conftest.py`` (``pytest_plugins``), not by an entry point,
-so it is active only when pytest runs the suite, never in other projects' test runs
-that share the virtual environment.
+Loaded through :mod:`opscheck.suite` (the suite's ``conftest.py``, or ``-p opscheck.suite``
+from the ``opscheck`` command), not by an entry point, so it is active only when pytest runs
+the suite, never in other projects' test runs that share the virtual environment.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from opscheck import markers, secrets, settings
+from opscheck import hookspecs, markers, settings
 from opscheck.inventory import Inventory, InventoryError, load
 
-pytest_plugins = ["opscheck.connect", "opscheck.collect", "opscheck.measure", "opscheck.outcomes",
-                  "opscheck.distribute", "opscheck.reporting"]
+pytest_plugins = ["opscheck.connect", "opscheck.collect", "opscheck.measure", "opscheck.verdict",
+                  "opscheck.outcomes", "opscheck.waivers", "opscheck.distribute",
+                  "opscheck.reporting"]
 
 INVENTORY = pytest.StashKey[Inventory]()
 
@@ -28,8 +29,20 @@ def inventory_path(config: pytest.Config) -> tuple[Path, str]:
     return settings.path(config, "inventory")
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hookspecs)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     settings.addoption(parser)
+
+
+def sections(config: pytest.Config) -> dict[str, str]:
+    """The inventory tables the loaded plugins declare (``pytest_opscheck_sections``)."""
+    found: dict[str, str] = {}
+    for declared in config.hook.pytest_opscheck_sections():
+        found.update(declared)
+    return found
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -37,9 +50,11 @@ def pytest_configure(config: pytest.Config) -> None:
     markers.register(config)
     path, _ = inventory_path(config)
     try:
-        config.stash[INVENTORY] = load(path)
+        inventory = load(path, sections(config))
     except InventoryError as exc:
         raise pytest.UsageError(str(exc)) from None
+    config.stash[INVENTORY] = inventory
+    config.hook.pytest_opscheck_loaded(config=config, inventory=inventory)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -52,20 +67,3 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"opscheck components: {names}",
         settings.header(config),
     ]
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
-    """Secrets never leave in a report: failure text, captured output, properties.
-
-    Outermost wrapper (tryfirst), so it sees what every other plugin wrote into the report.
-    """
-    report = yield
-    longrepr = report.longrepr
-    if isinstance(longrepr, tuple):  # a skip: (path, line, reason); keep its shape
-        report.longrepr = (*longrepr[:-1], secrets.redact(str(longrepr[-1])))
-    elif longrepr is not None and secrets.contains_secret(str(longrepr)):
-        report.longrepr = secrets.redact(str(longrepr))
-    report.sections = [(title, secrets.redact(text)) for title, text in report.sections]
-    report.user_properties = [(k, secrets.redact_any(v)) for k, v in report.user_properties]
-    return report

@@ -34,8 +34,9 @@ from pydantic import (
     model_validator,
 )
 
-from opscheck.components import KINDS, NAME, model_for
-from opscheck.connect import CheckFailed
+from opscheck.components import NAME
+from opscheck.errors import CheckFailed
+from opscheck.kinds import KINDS, model_for
 from opscheck.thresholds import Direction, Level, Threshold
 
 ProbeType = Literal["value", "rows"]

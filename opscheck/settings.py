@@ -87,6 +87,12 @@ def _where(s: Setting) -> str:
     return "command line only; " if s.cli_only else f"ini {s.ini_key}, env {s.env_var}; "
 
 
+def on_controller(config: pytest.Config) -> bool:
+    """True in a plain run and on the xdist controller; False on a worker: what must happen
+    once per run (report writers, the remediation reset) happens where this is True."""
+    return not hasattr(config, "workerinput")
+
+
 def get(config: pytest.Config, name: str) -> Any:
     return source(config, name)[0]
 

@@ -1,6 +1,5 @@
-"""Opt-in remediations: the plugin and one module per action.
-
-``PLUGINS`` lists the pytest plugin modules; the root conftest registers them.
+"""Opt-in remediations (``opscheck.remediations`` when installed): the plugin and one module
+per action. The plugin (:mod:`.plugin`) plugs into the core through opscheck's hooks
+(:mod:`opscheck.hookspecs`): it declares the inventory's ``[remediation]`` table and acts on
+a check's confirmed failure.
 """
-
-PLUGINS: list[str] = ["remediations.plugin"]

@@ -31,7 +31,10 @@ from pydantic import (
     model_validator,
 )
 
-from remediations import registry
+from opscheck.remediations import registry
+
+#: the inventory table this plugin reads (``pytest_opscheck_sections``)
+SECTIONS = {"remediation": "opscheck.remediations.config:Remediation"}
 
 #: kinds whose restart is a database restart (risky); an SQLite file has no server to restart
 DATABASE_KINDS = ("redis", "postgres")

@@ -22,8 +22,9 @@ from opscheck.plugin import inventory_of
 from opscheck.settings import Setting
 
 if TYPE_CHECKING:  # the machinery loads only when --remediate is given
-    from remediations.config import Remediation
-    from remediations.runner import Outcome, Runner
+    from opscheck.inventory import Inventory
+    from opscheck.remediations.config import Remediation
+    from opscheck.remediations.runner import Outcome, Runner
 
 KILL_ENV = "OPSCHECK_NO_REMEDIATE"
 MODES = ("off", "plan", "apply")
@@ -74,19 +75,23 @@ def kill_switch(section: Remediation, config: pytest.Config) -> str | None:
     return None
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_configure(config: pytest.Config) -> None:
+def pytest_opscheck_sections() -> dict[str, str]:
+    from opscheck.remediations.config import SECTIONS
+
+    return SECTIONS
+
+
+def pytest_opscheck_loaded(config: pytest.Config, inventory: Inventory) -> None:
     mode = settings.get(config, "remediate")
     reset = settings.get(config, "remediate_reset")
     if mode == "off" and not reset:
         return
-    inventory = inventory_of(config)
     section = inventory.section("remediation")
     if section is None:
         raise pytest.UsageError(f"{inventory.path}: remediation: --remediate needs a "
                                 "[remediation] table with [[remediation.allow]] entries; add "
                                 "one (see the README, 'Remediation') or drop --remediate")
-    from remediations.runner import Runner
+    from opscheck.remediations.runner import Runner
 
     worker = getattr(config, "workerinput", None)
     if worker is not None:
@@ -146,7 +151,7 @@ def target_of(item: pytest.Item) -> tuple[str, str | None] | None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if RUNNER not in config.stash or config.stash[RUNNER].mode == "off":
         return
-    from remediations import registry
+    from opscheck.remediations import registry
 
     known = set(registry.names())
     bad = sorted({f"{i.nodeid.split('[')[0]}: remediation {t[0]!r} is not a registered action"
@@ -156,17 +161,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                                              "fix the marker's name or install the plugin"]))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool | None:
+def pytest_opscheck_remediate(item: pytest.Item, nextitem: pytest.Item | None,
+                              reports: list[pytest.TestReport]) -> list[pytest.TestReport] | None:
+    """A failed check that names a remediation: hand it to the runner; the reports to log
+    are the last re-run's."""
     runner = item.config.stash.get(RUNNER, None)
     target = target_of(item) if runner is not None and runner.mode != "off" else None
     if runner is None or target is None:
         return None
-    from remediations import recheck
-    from remediations.runner import Request
+    from opscheck.remediations import recheck
+    from opscheck.remediations.runner import Request
 
-    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-    reports = recheck.run(item, nextitem)
     failed = recheck.first_failure(reports)
     if failed is not None:
         recheck.pause_timer(item)
@@ -177,10 +182,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         annotate(reports, outcome)
     elif runner.mode == "apply" and not runner.killed:
         observe_healthy(runner, *target)
-    for report in reports:
-        item.ihook.pytest_runtest_logreport(report=report)
-    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
-    return True
+    return reports
 
 
 def observe_healthy(runner: Runner, action: str, component: str | None) -> None:
@@ -194,7 +196,7 @@ def observe_healthy(runner: Runner, action: str, component: str | None) -> None:
 
 def annotate(reports: list[pytest.TestReport], outcome: Outcome) -> None:
     """Put the outcome on the run's decisive report: a property and a report section."""
-    from remediations import recheck
+    from opscheck.remediations import recheck
 
     report = recheck.first_failure(reports) or next(
         (r for r in reports if r.when == "call"), reports[0])

@@ -10,15 +10,14 @@ timeout) and re-armed around each re-run.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import pytest
 from _pytest.runner import runtestprotocol
 
-from opscheck.connect import COMPONENT, CONNECTIONS, UNREACHABLE
-from opscheck.outcomes import _line as failure_text
-from remediations import audit
+from opscheck import connect
+from opscheck.outcomes import failure_text
+from opscheck.remediations import audit
 
 
 def first_failure(reports: list[pytest.TestReport]) -> pytest.TestReport | None:
@@ -29,22 +28,6 @@ def first_failure(reports: list[pytest.TestReport]) -> pytest.TestReport | None:
 def failure_line(report: pytest.TestReport) -> str:
     """The one line that says what failed (the evidence in the audit log)."""
     return audit.scrub(failure_text(report) or f"{report.when} {report.outcome}")
-
-
-def _forget_component(item: pytest.Item) -> None:
-    """Drop the component's cached connection and failure, so the re-run reconnects."""
-    if UNREACHABLE in item.stash:
-        del item.stash[UNREACHABLE]
-    component = item.stash.get(COMPONENT, None)
-    conns = item.config.stash.get(CONNECTIONS, None)
-    if component is None or conns is None:
-        return
-    conns.failed.pop(component.name, None)
-    target = conns.opened.pop(component.name, None)
-    close = getattr(target, "close", None)
-    if close is not None:
-        with contextlib.suppress(Exception):  # a broken connection may fail to close
-            close()
 
 
 def _timeout_settings(item: pytest.Item) -> Any:
@@ -77,7 +60,7 @@ class Rechecker:
         self.runs = 0
 
     def __call__(self) -> tuple[bool, str]:
-        _forget_component(self.item)
+        connect.forget(self.item)
         _arm_timer(self.item)
         try:
             self.reports = runtestprotocol(self.item, log=False, nextitem=self.nextitem)
@@ -87,7 +70,3 @@ class Rechecker:
         failed = first_failure(self.reports)
         return failed is None, failure_line(failed) if failed else ""
 
-
-def run(item: pytest.Item, nextitem: pytest.Item | None) -> list[pytest.TestReport]:
-    """The check's first run, reports not logged yet."""
-    return runtestprotocol(item, log=False, nextitem=nextitem)

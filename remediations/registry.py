@@ -28,15 +28,15 @@ from opscheck.components.files import local_path
 GROUP = "opscheck.remediations"
 
 BUILTIN: dict[str, str] = {
-    "run_command": "remediations.actions.command:run_command_action",
-    "restart_service": "remediations.actions.command:restart_service",
-    "restart_database": "remediations.actions.command:restart_database",
-    "requeue_stuck_tasks": "remediations.actions.queue:requeue_stuck_tasks",
-    "pause_queue": "remediations.actions.queue:pause_queue",
-    "resume_queue": "remediations.actions.queue:resume_queue",
-    "checkpoint_wal": "remediations.actions.sqlite:checkpoint_wal",
-    "redis_bgsave": "remediations.actions.redis:redis_bgsave",
-    "clean_old_files": "remediations.actions.clean:clean_old_files",
+    "run_command": "opscheck.remediations.actions.command:run_command_action",
+    "restart_service": "opscheck.remediations.actions.command:restart_service",
+    "restart_database": "opscheck.remediations.actions.command:restart_database",
+    "requeue_stuck_tasks": "opscheck.remediations.actions.queue:requeue_stuck_tasks",
+    "pause_queue": "opscheck.remediations.actions.queue:pause_queue",
+    "resume_queue": "opscheck.remediations.actions.queue:resume_queue",
+    "checkpoint_wal": "opscheck.remediations.actions.sqlite:checkpoint_wal",
+    "redis_bgsave": "opscheck.remediations.actions.redis:redis_bgsave",
+    "clean_old_files": "opscheck.remediations.actions.clean:clean_old_files",
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -146,6 +146,6 @@ def get(name: str) -> ActionSpec:
     declared = getattr(func, "opscheck_action", None)
     if declared is None:
         raise KeyError(f"{target} (action {name!r}) is not declared with "
-                       "remediations.registry.action(...)")
+                       "opscheck.remediations.registry.action(...)")
     params, risky, summary = declared
     return ActionSpec(name, func, params, risky, summary)

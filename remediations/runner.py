@@ -23,9 +23,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from remediations import audit, registry
-from remediations.config import Allow, Remediation
-from remediations.state import Policy, Store
+from opscheck.remediations import audit, registry
+from opscheck.remediations.config import Allow, Remediation
+from opscheck.remediations.state import Policy, Store
 
 Recheck = Callable[[], tuple[bool, str]]
 

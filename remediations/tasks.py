@@ -1,6 +1,6 @@
 """Moving tasks of a file task queue without ever losing or duplicating one.
 
-The queue's layout and reading are :mod:`opscheck.taskqueue`'s; this module only writes.
+The queue's layout and reading are :mod:`opscheck.targets.queue`'s; this module only writes.
 A requeue changes both the folder and the content (the JSON's attempt count goes up by
 one), which no single rename can do, so it keeps a journal:
 
@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from opscheck.taskqueue import Layout, TaskQueue, read_json
+from opscheck.targets.queue import Layout, TaskQueue, read_json
 
 JOURNAL = ".requeuing"
 TMP = ".requeue-tmp"

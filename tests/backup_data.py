@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from opscheck.backups.tools import find_tool
+from opscheck.targets.backup.tools import find_tool
 
 HOUR = 3600
 DAY = 86400

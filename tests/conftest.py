@@ -12,14 +12,19 @@ from pathlib import Path
 
 import pytest
 
-import fixtures
-import opscheck.plugin  # noqa: F401 - imported once here, so in-process runs reuse it
-import remediations
+import opscheck.suite  # noqa: F401 - imported once here, so in-process runs reuse it
+from opscheck.kinds import KINDS, model_for, target_for
+
+# In-process pytester runs drop the modules first imported during a run; a module imported
+# lazily by one run (a kind's target) and cached by a long-lived one (the kind registry)
+# would then mix with fresh copies in the next run. Import them all once, up front.
+for _kind in KINDS:
+    model_for(_kind)
+    target_for(_kind)
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS = REPO / "checks"
-PLUGINS = ["opscheck.plugin", *fixtures.PLUGINS, *remediations.PLUGINS]
-PLUGIN_ARGS = [arg for name in PLUGINS for arg in ("-p", name)]
+PLUGIN_ARGS = ["-p", "opscheck.suite"]
 INI = """\
 [pytest]
 addopts = --strict-markers --strict-config -p no:cacheprovider -rfEsw

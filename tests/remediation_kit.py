@@ -117,8 +117,8 @@ def _preload() -> None:
     In-process pytester runs drop modules first imported during a run; a later run would
     then mix a fresh submodule with a stale one still bound on the package.
     """
-    import remediations.plugin  # noqa: F401
-    from remediations import registry
+    import opscheck.remediations.plugin  # noqa: F401
+    from opscheck.remediations import registry
 
     for name in registry.names():
         registry.get(name)

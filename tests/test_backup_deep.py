@@ -28,7 +28,7 @@ from backup_data import (
 )
 from test_backup import backup_entry
 
-from opscheck.backups import scratch
+from opscheck.targets.backup import scratch
 
 
 def scratch_dbs(server) -> list[str]:

@@ -17,8 +17,8 @@ from pathlib import Path
 import docker  # imported here once, so pytester's in-process runs reuse its classes
 import pytest
 
-from fixtures.docker import ContainerState, rotation_problems
 from opscheck.components.docker import DockerComponent
+from opscheck.targets.docker import ContainerState, rotation_problems
 
 DATA = Path(__file__).parent / "data"
 HOUR_NS = 3600 * 10**9

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.gpu import GpuProcess, matching
 from opscheck.components.gpu import GpuThresholds
+from opscheck.targets.gpu import GpuProcess, matching
 
 REPO = Path(__file__).resolve().parents[1]
 INVENTORY = """\
@@ -108,7 +108,8 @@ def test_bad_gpu_inventory_is_a_usage_error(suite, extra, message):
 
 
 def test_client_libraries_load_only_when_a_check_needs_them():
-    code = ("import sys, fixtures.gpu, fixtures.docker, fixtures.queue, fixtures.files; "
+    code = ("import sys, opscheck.targets.gpu, opscheck.targets.docker, opscheck.targets.queue, "
+            "opscheck.targets.files; "
             "print(sorted({'pynvml', 'docker', 'yaml'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
                          text=True, timeout=60, check=True).stdout

@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from servers import Route, free_port, make_self_signed_cert
 
-from fixtures.http import der_not_after
+from opscheck.targets.http import der_not_after
 
 KEY = "s3cret-api-key-4242"
 

@@ -127,7 +127,7 @@ def test_monitor_answering_html_fails_jetstream_in_one_line(suite, nats_server_f
 
 
 def test_importing_the_nats_fixture_does_not_import_asyncio():
-    code = ("import sys; import fixtures.nats; "
+    code = ("import sys; import opscheck.targets.nats; "
             "assert 'asyncio' not in sys.modules, 'asyncio imported at module level'")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=30, check=False)

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from opscheck import inventory
-from opscheck.components import KIND_NAMES
+from opscheck.suite import load as load_inventory
+from opscheck.kinds import KINDS
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = sorted((REPO / "profiles").glob("*.toml"))
-CHECK_DIRS = (*KIND_NAMES, "probes")
+CHECK_DIRS = (*KINDS, "probes")
 VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 #: commands no allow-list may hold: they destroy data or kill by pattern
 DESTRUCTIVE = re.compile(r"flushall|flushdb|down\s+-v|reset\s+--hard|push\s+--force|"
@@ -65,14 +66,14 @@ def test_every_runbook_has_a_profile():
 
 def test_root_inventory_loads():
     """The embedded default (this host) loads without any environment."""
-    inv = inventory.load(REPO / "inventory.toml")
+    inv = load_inventory(REPO / "inventory.toml")
     assert [c.kind for c in inv.components] == ["host"]
 
 
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.stem)
 def test_profile_loads(profile, profile_env):
     profile_env(profile)
-    inv = inventory.load(profile)
+    inv = load_inventory(profile)
     assert inv.system.name == profile.stem
     assert inv.components, f"{profile.name} declares no component"
 
@@ -83,14 +84,14 @@ def test_profile_needs_its_variables(profile, profile_env, monkeypatch):
     for name in sorted(profile_env(profile)):
         monkeypatch.delenv(name)
         with pytest.raises(inventory.InventoryError, match=name):
-            inventory.load(profile)
+            load_inventory(profile)
         monkeypatch.setenv(name, "dummy")
 
 
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.stem)
 def test_profile_allow_list_is_not_destructive(profile, profile_env):
     profile_env(profile)
-    section = inventory.load(profile).section("remediation")
+    section = load_inventory(profile).section("remediation")
     for entry in section.allow if section else []:
         command = entry.params.get("command", "")
         text = command if isinstance(command, str) else " ".join(command)
@@ -102,7 +103,7 @@ def test_profile_remediation_on_only_where_the_stop_file_vetoes_it(profile, prof
     """A profile with an emergency-stop file keeps remediation off unless the remediation
     veto watches that same file (WAVE: off while the veto path keeps ``${PROJECT_PATH}``)."""
     profile_env(profile)
-    inv = inventory.load(profile)
+    inv = load_inventory(profile)
     section = inv.section("remediation")
     stops = {c.emergency_stop for c in inv.of_kind("files") if c.emergency_stop}
     if section is not None and stops and section.emergency_stop not in stops:
@@ -115,7 +116,7 @@ def test_profile_remediation_on_only_where_the_stop_file_vetoes_it(profile, prof
 def test_profile_collects_its_checks(profile, profile_env, suite):
     """--collect-only over every kind's checks: exit 0, each declared component collected."""
     profile_env(profile)
-    inv = inventory.load(profile)
+    inv = load_inventory(profile)
     result = suite.run("--collect-only", "-q", "--inventory", str(profile), checks=CHECK_DIRS,
                        inventory=False)
     assert result.ret == 0, result.stdout.str()

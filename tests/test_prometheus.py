@@ -20,8 +20,8 @@ import requests  # noqa: F401 - imported once here, so in-process runs reuse one
 from prometheus_client import CollectorRegistry, Gauge, start_http_server
 from servers import PrometheusServer, free_port
 
-from fixtures.prometheus import PrometheusTarget, PromQLError
 from opscheck.components.prometheus import PrometheusComponent
+from opscheck.targets.prometheus import PrometheusTarget, PromQLError
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = {"groups": [{"name": "opscheck", "rules": [

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from opscheck.taskqueue import STATES, Layout, TaskQueue, move
+from opscheck.targets.queue import STATES, Layout, TaskQueue, move
 
 INVENTORY = """\
 [[components]]

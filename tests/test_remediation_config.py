@@ -102,7 +102,7 @@ def test_an_action_past_its_timeout_is_killed_and_reported(suite):
 
 
 THIRD_PARTY = '''
-from remediations.registry import ActionResult, Params, action
+from opscheck.remediations.registry import ActionResult, Params, action
 import pathlib
 
 class TouchParams(Params):

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from remediation_kit import age
 
-from remediations import audit
-from remediations.actions import clean, command
-from remediations.registry import ActionContext, ActionError
+from opscheck.remediations import audit
+from opscheck.remediations.actions import clean, command
+from opscheck.remediations.registry import ActionContext, ActionError
 
 
 def test_a_grandchild_holding_the_pipe_does_not_hang_a_timed_out_command(tmp_path,

@@ -17,7 +17,7 @@ from pathlib import Path
 from remediation_kit import allow_command, audit, flag_check, make_queue, remediation_toml
 
 from conftest import PLUGIN_ARGS, REPO
-from remediations.state import Policy, Store
+from opscheck.remediations.state import Policy, Store
 
 
 def _env() -> dict[str, str]:
@@ -50,7 +50,7 @@ def test_three_runs_with_two_workers_each_act_exactly_once(suite):
 
 REQUEUE = """
 import sys
-from remediations import registry
+from opscheck.remediations import registry
 spec = registry.get("requeue_stuck_tasks")
 params = spec.params.model_validate({"queue": sys.argv[1], "older_than": 0})
 print(spec.func(registry.ActionContext("q", False, 600), params).summary, flush=True)
@@ -104,7 +104,7 @@ def test_kill_9_during_a_requeue_of_1000_tasks_loses_and_duplicates_none(tmp_pat
 
 HOLDER = """
 import sys, time
-from remediations.state import Policy, Store
+from opscheck.remediations.state import Policy, Store
 store = Store(sys.argv[1], "holder")
 print(store.reserve("c/a", Policy(3, 3600, 0, 0, 3600, 600)).go, flush=True)
 time.sleep(60)

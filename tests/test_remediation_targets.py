@@ -22,7 +22,7 @@ from remediation_kit import (
 from servers import RedisServer
 from test_remediation_actions import check, ran
 
-from opscheck import inventory as inventory_mod
+from opscheck.suite import load as load_inventory
 
 STOP = "${OPSCHECK_TEST_PROJECT}/.claude/EMERGENCY-STOP"
 
@@ -48,7 +48,7 @@ def test_a_stop_file_with_variables_vetoes_as_the_files_check_sees_it(suite, mon
     own = f'emergency_stop = "{STOP}"\n' if where == "remediation" else ""  # same file
     path = suite.inventory(system + files_component() + own + remediation_toml(
         [allow_command(["sh", "-c", f"echo ran >> {log}; rm -f {flag}"])], **table))
-    inv = inventory_mod.load(path)
+    inv = load_inventory(path)
     assert inv.section("remediation").emergency_stop == inv.get("project-files").emergency_stop \
         == str(stop)
     halted = suite.run("-k", "emergency", checks=("files",))
@@ -173,7 +173,7 @@ def test_an_explicit_parameter_wins_over_the_component(suite, tmp_path):
     other = tmp_path / "other.db"
     suite.inventory(SQLITE + remediation_toml([{"component": "db", "action": "checkpoint_wal",
                                                 "params": {"path": str(other)}}]))
-    inv = inventory_mod.load(suite.inventory_path)
+    inv = load_inventory(suite.inventory_path)
     assert inv.section("remediation").allow[0].validated.path == str(other)
 
 
@@ -185,7 +185,7 @@ def test_another_servers_url_does_not_get_the_components_password(suite, monkeyp
                 "params": {"url": "redis://127.0.0.1:2/0"}}]
     for entry in entries:
         suite.inventory(own + remediation_toml([entry]))
-        target = inventory_mod.load(suite.inventory_path).section("remediation").allow[
+        target = load_inventory(suite.inventory_path).section("remediation").allow[
             0].validated.target
         assert (target.url, target.password_env, target.timeout) == (
             ("redis://127.0.0.1:1/0", "OPSCHECK_TEST_REDIS_PW", 3.0) if "params" not in entry
@@ -197,7 +197,7 @@ def test_path_parameters_expand_variables_and_name_an_unset_one(suite, monkeypat
     suite.inventory(remediation_toml([{"component": "logs", "action": "clean_old_files",
                                        "params": {"folder": "${OPSCHECK_TEST_LOGS}/app",
                                                   "days": 7}}]))
-    inv = inventory_mod.load(suite.inventory_path)
+    inv = load_inventory(suite.inventory_path)
     assert inv.section("remediation").allow[0].validated.folder == str(tmp_path / "app")
     monkeypatch.delenv("OPSCHECK_TEST_LOGS")
     result = suite.run("--collect-only")
@@ -209,5 +209,5 @@ def test_path_parameters_expand_variables_and_name_an_unset_one(suite, monkeypat
 
 def test_an_empty_stop_path_is_unset_as_for_the_files_kind(suite):
     suite.inventory(remediation_toml([], emergency_stop=""))
-    loaded = inventory_mod.load(suite.inventory_path)
+    loaded = load_inventory(suite.inventory_path)
     assert loaded.section("remediation").emergency_stop is None  # not the inventory's folder

@@ -2,7 +2,7 @@
 
 import pytest
 
-from opscheck.backups.sets import HOUR, human_bytes
+from opscheck.targets.backup.sets import HOUR, human_bytes
 from opscheck.thresholds import Threshold
 
 ACTION_JOB = "Check the backup job (cron entry, its log) and run it by hand"

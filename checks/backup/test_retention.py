@@ -2,7 +2,7 @@
 
 import pytest
 
-from opscheck.backups.sets import DAY
+from opscheck.targets.backup.sets import DAY
 
 ACTION_PRUNE = "Check the pruning step of the backup job (find -mtime, its retention)"
 

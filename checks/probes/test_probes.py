@@ -1,6 +1,6 @@
 """The inventory's ``[[probes]]``: one check each, with the probe's tier and its kind's marker."""
 
-from fixtures.probes import run_probe
+from opscheck.fixtures.probes import run_probe
 from opscheck.probes import listing
 
 

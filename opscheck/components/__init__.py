@@ -1,14 +1,14 @@
 """Components: the typed, validated entries of an inventory, one model per kind.
 
-``KINDS`` is a lazy registry (testinfra style): kind name -> ``"module:Class"``. A model
-module imports pydantic only, never a client library, so loading an inventory stays cheap.
+Each kind's model is ``opscheck/components/<kind>.py`` (registered in :mod:`opscheck.kinds`).
+A model module imports pydantic only, never a client library, so loading an inventory
+stays cheap.
 A model may declare ``ITEMS``: argument names a check can ask for next to the component
 (``mount`` -> the component's ``mounts``); the check is then parametrized per item.
 """
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -17,25 +17,6 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from opscheck import secrets
-
-KINDS: dict[str, str] = {
-    "host": "opscheck.components.host:HostComponent",
-    "backup": "opscheck.components.backup:BackupComponent",
-    "redis": "opscheck.components.redis:RedisComponent",
-    "postgres": "opscheck.components.postgres:PostgresComponent",
-    "sqlite": "opscheck.components.sqlite:SqliteComponent",
-    "queue": "opscheck.components.queue:QueueComponent",
-    "files": "opscheck.components.files:FilesComponent",
-    "docker": "opscheck.components.docker:DockerComponent",
-    "gpu": "opscheck.components.gpu:GpuComponent",
-    "http": "opscheck.components.http:HttpComponent",
-    "prometheus": "opscheck.components.prometheus:PrometheusComponent",
-    "nats": "opscheck.components.nats:NatsComponent",
-}
-
-#: every kind marker the suite registers, whether or not its model is loaded yet
-KIND_NAMES = ("host", "redis", "postgres", "sqlite", "http", "prometheus", "docker", "gpu",
-              "nats", "queue", "files", "backup")
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -64,12 +45,6 @@ def check_url(value: str, schemes: Iterable[str], example: str, key: str = "url"
         raise ValueError(f"{key} {value!r} has port 0; use the port the service listens on "
                          f"(1-65535), e.g. \"{example}\"")
     return value
-
-
-def model_for(kind: str) -> type[Component]:
-    """The model class of ``kind`` (imported on first use). KeyError if unknown."""
-    module, _, cls = KINDS[kind].partition(":")
-    return getattr(importlib.import_module(module), cls)
 
 
 class Component(BaseModel):
@@ -109,6 +84,9 @@ class Component(BaseModel):
         """The secret held by the variable that ``field`` names, or None."""
         var = getattr(self, field)
         return secrets.resolve(var) if var else None
+
+    def link(self, components: dict[str, Component]) -> None:
+        """Resolve references to other components, once all are loaded (kinds override)."""
 
     @property
     def address(self) -> str:

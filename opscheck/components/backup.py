@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from opscheck.components import Component
 
@@ -62,6 +62,7 @@ class BackupComponent(Component):
     restore_timeout: float = Field(default=600, gt=0, le=86400,
                                    description="deep restore-and-compare limit, seconds")
     pg_bindir: str | None = Field(default=None, description="folder of pg_restore and psql")
+    _source: Component | None = PrivateAttr(default=None)
 
     @field_validator("dir", "scratch_dir", "pg_bindir")
     @classmethod
@@ -115,6 +116,14 @@ class BackupComponent(Component):
             raise ValueError(f"keep_max {self.keep_max} is below keep_min {self.keep_min}; "
                              "raise keep_max or lower keep_min")
         return self
+
+    def link(self, components: dict[str, Component]) -> None:
+        self._source = components.get(self.source) if self.source else None
+
+    @property
+    def source_component(self) -> Component | None:
+        """The live component this set backs up (set when the inventory loads), or None."""
+        return self._source
 
     @property
     def address(self) -> str:

@@ -1,11 +1,12 @@
 """A file task queue: one folder per state, one JSON file per task (Agentic Factory runbook).
 
-The layout and the reading of tasks live in :mod:`opscheck.taskqueue`; this model is the
-inventory's description of one queue and its thresholds.
+This model is the inventory's description of one queue, its :class:`Layout` and its
+thresholds; the reading of tasks is :mod:`opscheck.targets.queue`'s.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -13,8 +14,26 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from opscheck.components import Component
 from opscheck.components.files import local_path
-from opscheck.taskqueue import STATES, Layout
 from opscheck.thresholds import Threshold, Thresholds, level
+
+#: the Agentic Factory runbook's state folders, in the order a task moves through them
+STATES = ("backlog", "ready", "in-progress", "review", "done", "failed")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a queue's folders are. Role fields name a folder of ``folders``."""
+
+    root: Path
+    folders: tuple[str, ...] = STATES
+    ready: str = "ready"
+    in_progress: str = "in-progress"
+    failed: str = "failed"
+    dead_letter: str = "failed"
+    paused: str = "paused"  # created by "pause queue"; not required to exist
+    pattern: str = "*.json"
+    attempt_field: str = "attempt"
+
 
 ROLES = ("ready", "in_progress", "failed", "dead_letter")
 

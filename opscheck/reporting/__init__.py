@@ -21,10 +21,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from opscheck import settings
-from opscheck.settings import Setting
+from opscheck.settings import Setting, on_controller
 
 pytest_plugins = [
-    "opscheck.reporting.waivers",
     "opscheck.reporting.html",
     "opscheck.reporting.allure",
     "opscheck.reporting.junit",
@@ -68,8 +67,6 @@ settings.declare(
             convert=_url, metavar="URL"),
     Setting("nagios", "print one Nagios/Icinga status line with perfdata and exit 0-3",
             default=False, convert=_flag, option="--nagios", dest="nagios"),  # testinfra's
-    Setting("waivers", "waivers TOML file: known failures accepted until an expiry date",
-            metavar="PATH"),
 )
 
 
@@ -77,14 +74,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     settings.addoption(parser)
 
 
-def on_controller(config: pytest.Config) -> bool:
-    """True in a plain run and on the xdist controller; False on a worker."""
-    return not hasattr(config, "workerinput")
-
-
 def path_of(config: pytest.Config, name: str) -> Path | None:
-    """Where report ``name`` (html, allure, junit, json, metrics_out, waivers) goes, or None."""
-    key = name if name in ("metrics_out", "waivers") else f"report_{name}"
+    """Where report ``name`` (html, allure, junit, json, metrics_out) goes, or None."""
+    key = name if name == "metrics_out" else f"report_{name}"
     if settings.get(config, key):
         return settings.path(config, key)[0]
     if name in DEFAULT_NAMES and settings.get(config, "report_dir"):

@@ -37,8 +37,8 @@ import pytest
 from opscheck import markers, secrets
 from opscheck.outcomes import results
 from opscheck.plugin import inventory_of
-from opscheck.reporting import on_controller
 from opscheck.reporting.records import action, levels_text, value_text
+from opscheck.settings import on_controller
 
 SEVERITY = {"critical": "critical", "standard": "normal", "deep": "minor"}
 STATE_TAGS = ("warning", "remediated", "waived")

@@ -18,7 +18,7 @@ import pytest
 
 from opscheck.outcomes import STATES, results
 from opscheck.plugin import inventory_of
-from opscheck.reporting import on_controller, started
+from opscheck.reporting import started
 from opscheck.reporting.records import (
     STATUS,
     levels_text,
@@ -28,6 +28,7 @@ from opscheck.reporting.records import (
     value_text,
     verdict,
 )
+from opscheck.settings import on_controller
 
 COLOURS = {"passed": "#2e7d32", "warning": "#e65100", "failed": "#c62828",
            "could not run": "#6a1b9a", "skipped": "#757575", "remediated": "#1565c0",

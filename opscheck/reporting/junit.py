@@ -17,8 +17,8 @@ import json
 import pytest
 
 from opscheck.outcomes import REMEDIATION, results
-from opscheck.reporting import on_controller
 from opscheck.reporting.records import action
+from opscheck.settings import on_controller
 
 
 @pytest.hookimpl(tryfirst=True)

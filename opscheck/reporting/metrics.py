@@ -26,9 +26,9 @@ import pytest
 from opscheck.connect import one_line
 from opscheck.outcomes import STATES
 from opscheck.plugin import inventory_of
-from opscheck.reporting import on_controller, path_of, started
+from opscheck.reporting import path_of, started
 from opscheck.reporting.records import records
-from opscheck.settings import get
+from opscheck.settings import get, on_controller
 
 LABELS = ("system", "check", "component", "kind", "tier")
 ERRORS = pytest.StashKey[list[str]]()

@@ -27,9 +27,8 @@ from _pytest.config import create_terminal_writer
 
 from opscheck import secrets
 from opscheck.plugin import inventory_of
-from opscheck.reporting import on_controller
 from opscheck.reporting.records import STATUS, records, verdict
-from opscheck.settings import get
+from opscheck.settings import get, on_controller
 from opscheck.thresholds import fmt
 
 UOMS = {"s", "ms", "us", "%", "B", "KB", "MB", "GB", "TB", "c"}

@@ -30,8 +30,9 @@ import pytest
 
 from opscheck import secrets
 from opscheck.plugin import inventory_of
-from opscheck.reporting import on_controller, path_of, started
+from opscheck.reporting import path_of, started
 from opscheck.reporting.records import STATUS, records, totals, verdict
+from opscheck.settings import on_controller
 
 SCHEMA_VERSION = 1
 

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import Field, field_validator
 
-from remediations.registry import (
+from opscheck.remediations.registry import (
     ActionContext,
     ActionError,
     ActionResult,

@@ -16,7 +16,7 @@ import subprocess
 
 from pydantic import Field, field_validator
 
-from remediations.registry import ActionContext, ActionResult, LocalPath, Params, action
+from opscheck.remediations.registry import ActionContext, ActionResult, LocalPath, Params, action
 
 #: seconds to collect the output of a killed command: a grandchild that left the process
 #: group (setsid, a daemon) may hold the pipe open for ever

@@ -13,9 +13,8 @@ from pathlib import Path
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from opscheck.taskqueue import Layout, TaskQueue
-from remediations import tasks
-from remediations.registry import (
+from opscheck.remediations import tasks
+from opscheck.remediations.registry import (
     ActionContext,
     ActionError,
     ActionResult,
@@ -23,6 +22,7 @@ from remediations.registry import (
     Params,
     action,
 )
+from opscheck.targets.queue import Layout, TaskQueue
 
 #: parameters that override the queue component's layout when given
 LAYOUT_PARAMS = {"queue": "root", "ready": "ready", "in_progress": "in_progress",

@@ -22,7 +22,7 @@ from pydantic import (
 
 from opscheck import secrets
 from opscheck.components.redis import RedisComponent
-from remediations.registry import ActionContext, ActionError, ActionResult, Params, action
+from opscheck.remediations.registry import ActionContext, ActionError, ActionResult, Params, action
 
 #: the connection parameters: the component's, overridden by those given (its credentials
 #: only while url is the component's own)
@@ -89,7 +89,7 @@ def _saves(client: object, info: dict | None = None) -> object:
 
 def _client(params: BgsaveParams, ctx: ActionContext) -> Any:
     """The redis kind's own client (AUTH, user, no retries), bounded by the action's time."""
-    from fixtures.redis import RedisTarget  # lazily: pulls in pytest and redis-py
+    from opscheck.targets.redis import RedisTarget  # lazily: pulls in pytest and redis-py
 
     target = params.target
     timeout = min(target.timeout or ctx.timeout, max(ctx.remaining(), 0.1))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from remediations.registry import (
+from opscheck.remediations.registry import (
     ActionContext,
     ActionError,
     ActionResult,

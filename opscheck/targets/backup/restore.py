@@ -7,7 +7,7 @@
 - tarball: extracted into a scratch folder (``filter="data"``), expected files present
   and parseable; a snapshot folder is checked in place.
 
-Disk and time are budgeted before anything is written; see :mod:`opscheck.backups.scratch`.
+Disk and time are budgeted before anything is written; see :mod:`opscheck.targets.backup.scratch`.
 """
 
 from __future__ import annotations
@@ -19,15 +19,12 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from opscheck.backups import archives, contents, live, scratch
-from opscheck.backups.sets import CHUNK, Backup
-from opscheck.backups.tools import BackupProblem, Deadline, error_line, find_tool, run_tool
+from opscheck.errors import NotApplicable
+from opscheck.targets.backup import archives, contents, live, scratch
+from opscheck.targets.backup.sets import CHUNK, Backup
+from opscheck.targets.backup.tools import BackupProblem, Deadline, error_line, find_tool, run_tool
 
 PG_GROWTH = 4  # a custom dump restores to about this many times its size
-
-
-class NotApplicable(Exception):
-    """Nothing to restore or compare for this set (the check skips with this reason)."""
 
 
 def restore_and_compare(component: Any, source: Any, backup: Backup, deadline: Deadline) -> str:

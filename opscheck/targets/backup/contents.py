@@ -13,9 +13,9 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from opscheck.backups.archives import READERS, drain, open_maybe_compressed, sqlite_check
-from opscheck.backups.sets import Backup
-from opscheck.backups.tools import BackupProblem, Deadline, OverBudget
+from opscheck.targets.backup.archives import READERS, drain, open_maybe_compressed, sqlite_check
+from opscheck.targets.backup.sets import Backup
+from opscheck.targets.backup.tools import BackupProblem, Deadline, OverBudget
 
 
 def _json(path: Path, deadline: Deadline) -> None:

@@ -7,3 +7,7 @@
 - :mod:`.live`: read-only row counts from the live source;
 - :mod:`.tools`: the external tools, found and run within a deadline.
 """
+
+from opscheck.targets.backup.target import BackupTarget
+
+__all__ = ["BackupTarget"]

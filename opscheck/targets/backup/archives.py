@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from opscheck.backups.sets import CHUNK, Backup
-from opscheck.backups.tools import BackupProblem, Deadline, error_line, find_tool, run_tool
+from opscheck.targets.backup.sets import CHUNK, Backup
+from opscheck.targets.backup.tools import BackupProblem, Deadline, error_line, find_tool, run_tool
 
 PG_DONE = b"-- PostgreSQL database dump complete"
 TAIL = 64 * 1024

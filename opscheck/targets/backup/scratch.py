@@ -28,8 +28,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from opscheck.backups.sets import human_bytes
-from opscheck.backups.tools import BackupProblem, OverBudget
+from opscheck.targets.backup.sets import human_bytes
+from opscheck.targets.backup.tools import BackupProblem, OverBudget
 
 HOST_TAG = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
 DB_PREFIX = f"opscheck_restore_{HOST_TAG}_"

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-from opscheck.connect import CheckFailed
+from opscheck.errors import CheckFailed
 
 PG_DIRS = "/usr/lib/postgresql/*/bin"
 #: where each tool comes from, for the "not installed" line

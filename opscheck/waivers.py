@@ -26,9 +26,13 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from opscheck.inventory import InventoryError, _validate
+from opscheck import settings
+from opscheck.inventory import InventoryError, validate
 from opscheck.outcomes import WAIVER, results
-from opscheck.reporting import on_controller, path_of
+from opscheck.settings import Setting, on_controller
+
+settings.declare(Setting("waivers", "waivers TOML file: known failures accepted until an "
+                         "expiry date", metavar="PATH"))
 
 WAIVERS = pytest.StashKey[list["Waiver"]]()
 EXPIRED = pytest.StashKey[dict[str, Any]]()
@@ -80,12 +84,21 @@ def load(path: Path) -> list[Waiver]:
     entries = raw.get("waivers", [])
     if not isinstance(entries, list):
         raise InventoryError(path, "waivers", "must be an array of tables: [[waivers]]")
-    return [_validate(Waiver, entry, path, f"waivers[{i}]", {}) for i, entry in
+    return [validate(Waiver, entry, path, f"waivers[{i}]", {}) for i, entry in
             enumerate(entries)]
 
 
+def waivers_file(config: pytest.Config) -> Path | None:
+    """The waivers file in force, or None."""
+    return settings.path(config, "waivers")[0] if settings.get(config, "waivers") else None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    settings.addoption(parser)
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    source = path_of(config, "waivers")
+    source = waivers_file(config)
     if source is None:
         return
     try:
@@ -97,27 +110,26 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     waivers = config.stash.get(WAIVERS, [])
-    source = path_of(config, "waivers")
+    file = waivers_file(config)
     for item in items if waivers else ():
         found = [w for w in waivers if w.matches(item.nodeid)]
         live = next((w for w in found if not w.expired()), None)
         if live:
             item.add_marker(pytest.mark.xfail(
                 reason=f"waived until {live.expires}: {live.justification}", strict=False))
-            item.user_properties.append((WAIVER, live.describe(source)))  # type: ignore[arg-type]
+            item.user_properties.append((WAIVER, live.describe(file)))  # type: ignore[arg-type]
         elif found:
-            stale = found[0].describe(source)  # type: ignore[arg-type]
+            stale = found[0].describe(file)  # type: ignore[arg-type]
             item.user_properties.append((WAIVER, stale))
             item.stash[EXPIRED] = stale
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+def pytest_opscheck_report(item: pytest.Item, call: pytest.CallInfo[None],
+                           report: pytest.TestReport) -> None:
     """An expired waiver fails loudly: in the failure's line, or as a failure of its own."""
-    report = yield
     stale = item.stash.get(EXPIRED, None)
     if stale is None or call.when != "call" or report.skipped:
-        return report
+        return
     note = (f"waiver {stale['check']!r} expired on {stale['expires']} "
             f"({stale['justification']})")
     if report.passed:
@@ -129,7 +141,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     elif getattr(report.longrepr, "reprcrash", None) is not None:
         crash = report.longrepr.reprcrash  # type: ignore[union-attr]
         crash.message = _noted(crash.message, note)
-    return report
 
 
 def _noted(text: str, note: str) -> str:

@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from opscheck.backups.tools import BackupProblem, Deadline
+from opscheck.targets.backup.tools import BackupProblem, Deadline
 
 
 def pg_server(source: Any) -> tuple[str, str | None]:

@@ -23,28 +23,19 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-#: the Agentic Factory runbook's state folders, in the order a task moves through them
-STATES = ("backlog", "ready", "in-progress", "review", "done", "failed")
+from opscheck.components.queue import STATES, Layout
 
+if TYPE_CHECKING:
+    from opscheck.components.queue import QueueComponent
 
-@dataclass(frozen=True)
-class Layout:
-    """Where a queue's folders are. Role fields name a folder of ``folders``."""
+__all__ = ["STATES", "Layout", "QueueTarget", "Task", "TaskQueue", "listing", "move", "read_json"]
 
-    root: Path
-    folders: tuple[str, ...] = STATES
-    ready: str = "ready"
-    in_progress: str = "in-progress"
-    failed: str = "failed"
-    dead_letter: str = "failed"
-    paused: str = "paused"  # created by "pause queue"; not required to exist
-    pattern: str = "*.json"
-    attempt_field: str = "attempt"
+LISTED = 10  # task names shown in one failure line
 
 
 @dataclass(frozen=True)
@@ -188,3 +179,61 @@ def move(task: Task | Path, folder: Path) -> Path:
         return Path(shutil.move(source, target))  # another filesystem: copy, then remove
     os.unlink(source)
     return target
+
+
+class QueueTarget(TaskQueue):
+    """One queue folder tree, with the component's roles and thresholds at hand."""
+
+    def __init__(self, component: QueueComponent) -> None:
+        super().__init__(component.layout())
+        self.component = component
+        self.thresholds = component.thresholds
+
+    @classmethod
+    def open(cls, component: QueueComponent) -> QueueTarget:
+        target = cls(component)
+        root = target.layout.root
+        if not root.is_dir():
+            raise FileNotFoundError(f"queue root {root} is missing or not a folder")
+        return target
+
+    def __str__(self) -> str:
+        return self.component.name
+
+    def failed_since(self, hours: float) -> list[Task]:
+        """Tasks whose file in the failed folder changed in the last ``hours``."""
+        since = time.time() - hours * 3600
+        return [t for t in self.tasks(self.layout.failed, parse=False) if t.mtime >= since]
+
+    def retrying(self) -> list[Task]:
+        """Ready and in-progress tasks whose attempt count is above 1 (AF: retry loops)."""
+        tasks = [*self.tasks(self.layout.ready), *self.tasks(self.layout.in_progress)]
+        return [t for t in tasks if (t.attempt or 0) > 1]
+
+    def invalid(self) -> list[Task]:
+        """Task files anywhere in the queue that are not valid JSON."""
+        return [t for t in self.all_tasks() if not t.valid]
+
+    @staticmethod
+    def listing(tasks: Iterable[Task], detail: str = "") -> str:
+        return listing(tasks, detail)
+
+
+def listing(tasks: Iterable[Task], detail: str = "") -> str:
+    """``ready/a.json (72 min), ready/b.json (65 min)`` … at most LISTED names, then a count.
+
+    ``detail``: "age" (minutes), "attempt", "error", or "" for names only.
+    """
+    tasks = list(tasks)
+    parts = []
+    for task in tasks[:LISTED]:
+        if detail == "age":
+            parts.append(f"{task.name} ({task.age / 60:.0f} min)")
+        elif detail == "attempt":
+            parts.append(f"{task.name} (attempt {task.attempt})")
+        elif detail == "error":
+            parts.append(f"{task.name} ({task.error})")
+        else:
+            parts.append(task.name)
+    more = len(tasks) - LISTED
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")

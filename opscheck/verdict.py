@@ -1,0 +1,106 @@
+"""The verdict pipeline: what a check's reports finally say, decided here, in this order.
+
+1. **outcome** (``pytest_runtest_makereport``): what the check raised becomes one line. A
+   :class:`~opscheck.errors.CheckFailed` or a check's ``assert cond, msg``: the message
+   alone; :class:`~opscheck.errors.CouldNotRun`: an error with its line; a client's
+   connection error: a failure naming the component and its address (the component's later
+   checks could not run); :class:`~opscheck.errors.NotApplicable`: a skip with its reason.
+2. **waiver**: the :func:`~opscheck.hookspecs.pytest_opscheck_report` hooks amend each
+   phase's report (the waivers plugin marks an expired waiver).
+3. **remediation**: after the check's whole run, before anything is logged, the
+   :func:`~opscheck.hookspecs.pytest_opscheck_remediate` hook may act on a failure and
+   replace the run's reports with a re-run's.
+4. **redaction**, last: every report is redacted just before it is logged, so no reporter,
+   writer or xdist channel ever sees a secret.
+
+This module owns ``pytest_runtest_protocol`` for the suite's checks: it runs the check
+with pytest's own :func:`~_pytest.runner.runtestprotocol`, without logging, and logs the
+final reports itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from _pytest.runner import runtestprotocol
+
+from opscheck import connect, secrets
+from opscheck.errors import CouldNotRun, NotApplicable
+
+
+def _skip(exc: NotApplicable) -> pytest.skip.Exception:
+    return pytest.skip.Exception(str(exc), _use_item_location=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except NotApplicable as exc:  # a fixture found the check does not apply
+        raise _skip(exc) from None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except NotApplicable as exc:
+        raise _skip(exc) from None
+
+
+def message(exc: AssertionError) -> str:
+    """A failed check's message without pytest's assertion introspection ('assert 0 > 0',
+    '+ where …', which would print the component's whole model); empty for a bare assert,
+    whose traceback is then kept for the check's author."""
+    return str(exc).split("\nassert ", 1)[0].strip()
+
+
+def word(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
+    """Step 1: the report of a phase that raised says what happened, in one line."""
+    excinfo = call.excinfo
+    if excinfo is None or report.passed or report.skipped:
+        return
+    exc = excinfo.value
+    if isinstance(exc, CouldNotRun):
+        report.longrepr = str(exc)
+    elif call.when == "call" and isinstance(exc, AssertionError) and message(exc):
+        report.longrepr = message(exc)
+    elif call.when == "call" and (line := connect.unreachable_now(item, exc)):
+        report.longrepr = line
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Steps 1 and 2, on every phase's report (outermost: other plugins' wrappers, pytest's
+    xfail handling among them, have made their changes when this runs)."""
+    report = yield
+    word(item, call, report)
+    item.ihook.pytest_opscheck_report(item=item, call=call, report=report)
+    redact(report)  # early too: plugins that read reports as they are made see no secret
+    return report
+
+
+def redact(report: pytest.TestReport) -> None:
+    """Step 4: secrets out of the failure text, captured output and properties."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):  # a skip: (path, line, reason); keep its shape
+        report.longrepr = (*longrepr[:-1], secrets.redact(str(longrepr[-1])))
+    elif longrepr is not None and secrets.contains_secret(str(longrepr)):
+        report.longrepr = secrets.redact(str(longrepr))
+    report.sections = [(title, secrets.redact(text)) for title, text in report.sections]
+    report.user_properties = [(k, secrets.redact_any(v)) for k, v in report.user_properties]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
+    """Run the check, let remediation act (step 3), redact (step 4), then log."""
+    ihook = item.ihook
+    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    reports = runtestprotocol(item, log=False, nextitem=nextitem)
+    replaced = ihook.pytest_opscheck_remediate(item=item, nextitem=nextitem, reports=reports)
+    for report in reports if replaced is None else replaced:
+        redact(report)
+        ihook.pytest_runtest_logreport(report=report)
+    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
