@@ -30,8 +30,10 @@ test: $(STAMP) servers
 report: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" ./scripts/report $(PYTEST_ARGS)
 
+## lint: ruff and the type checker (mypy)
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done

@@ -112,7 +112,7 @@ def connect(request: pytest.FixtureRequest, opener: Callable[[Any], T]) -> T:
             conns.mark_failed(component, one_line(exc))
             request.node.stash[_UNREACHABLE] = reason
             return None  # type: ignore[return-value]  # pytest_runtest_call fails the check
-    return conns.opened[component.name]  # type: ignore[no-any-return]
+    return conns.opened[component.name]
 
 
 def forget(item: pytest.Item) -> None:

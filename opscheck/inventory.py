@@ -136,8 +136,6 @@ def _components(entries: Any, path: Path, context: dict[str, Any]) -> list[Compo
                                  f"{component.name!r} (also components[{seen[component.name]}]); "
                                  "give each component a unique name")
         seen[component.name] = i
-        if component.timeout is None:
-            component.timeout = context["system"].timeout
         result.append(component)
     by_name = {c.name: c for c in result}
     for component in result:

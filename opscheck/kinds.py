@@ -78,7 +78,7 @@ def load(spec: str) -> Any:
 @cache
 def model_for(kind: str) -> type[Component]:
     """The model class of ``kind``, imported on first use. KeyError if the kind is unknown."""
-    return load(KINDS[kind].model)  # type: ignore[no-any-return]
+    return load(KINDS[kind].model)
 
 
 @cache

@@ -42,9 +42,9 @@ class Result:
         for key, value in report.user_properties:
             if key in ("tier", "kind", "component"):
                 self.properties[key] = value
-            elif key == REMEDIATION:
+            elif key == REMEDIATION and isinstance(value, dict):
                 self.remediation = value
-            elif key == WAIVER:
+            elif key == WAIVER and isinstance(value, dict):
                 self.waiver = value
         if report.when == "call":
             self.measurements = measurements(report.user_properties)
@@ -62,11 +62,11 @@ class Result:
         elif report.when == "call" and any(m["state"] == "warning" for m in self.measurements):
             self.state = "warning"
             self.message = next(m["line"] for m in self.measurements if m["state"] == "warning")
-        fixed = (self.remediation or {}).get("state") == "remediated"  # an action ran and fixed it
-        if fixed and self.state in ("passed", "warning"):
-            self.state = "remediated"
-            self.message = str(self.remediation.get("line") or f"remediated by "
-                               f"{self.remediation.get('action', 'a remediation')}")
+        record = self.remediation or {}
+        if record.get("state") == "remediated" and self.state in ("passed", "warning"):
+            self.state = "remediated"  # an action ran and fixed it
+            self.message = str(record.get("line") or f"remediated by "
+                               f"{record.get('action', 'a remediation')}")
 
 
 def failure_text(report: pytest.TestReport) -> str:

@@ -122,7 +122,7 @@ class Probes(RootModel[list[Probe]]):
             seen.add(probe.name)
         return self
 
-    def __iter__(self) -> Any:  # type: ignore[override]
+    def __iter__(self) -> Any:
         return iter(self.root)
 
 

@@ -23,14 +23,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from _pytest.outcomes import Skipped
 from _pytest.runner import runtestprotocol
 
 from opscheck import connect, secrets
 from opscheck.errors import CouldNotRun, NotApplicable
 
 
-def _skip(exc: NotApplicable) -> pytest.skip.Exception:
-    return pytest.skip.Exception(str(exc), _use_item_location=True)
+def _skip(exc: NotApplicable) -> Skipped:
+    return Skipped(str(exc), _use_item_location=True)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -145,7 +145,8 @@ def target_of(item: pytest.Item) -> tuple[str, str | None] | None:
     if action is None:
         return None
     props = dict(p for p in item.user_properties if isinstance(p, tuple) and len(p) == 2)
-    return action, component or props.get("component")
+    named = component or props.get("component")
+    return str(action), str(named) if named else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

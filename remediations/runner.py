@@ -38,6 +38,21 @@ class Request:
     evidence: str
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One request that passed the first gate: its allow entry, action and policy."""
+
+    req: Request
+    entry: Allow
+    spec: registry.ActionSpec
+    policy: Policy
+
+    @property
+    def key(self) -> str:
+        """The store's key: ``component/action``."""
+        return f"{self.req.component}/{self.req.action}"
+
+
 @dataclass
 class Outcome:
     node: str
@@ -135,74 +150,83 @@ class Runner:
         path = self.section.emergency_stop
         return f"emergency-stop file {path} exists" if path and Path(path).exists() else None
 
+    def veto(self, req: Request) -> tuple[str, str] | None:
+        """Gate 1: (reason, detail) when the kill switch, the allow-list, the approval of a
+        risky action or the emergency-stop file says no; None when the action may go on."""
+        if self.killed:
+            return "kill switch", self.killed
+        entry = self.section.allowed(req.component, req.action) if req.component else None
+        if entry is None:
+            return "not allowed", (f"no [[remediation.allow]] entry for component "
+                                   f"{req.component or '(none: the check names no component)'}"
+                                   f" and action {req.action}")
+        if (registry.get(req.action).risky or entry.risky) and not self.is_approved(req):
+            return "needs approval", (f"{req.action} is risky (deletes data or restarts a "
+                                      f"database); run with --approve {req.action}")
+        stop = self.emergency_stop()
+        return ("emergency stop", stop) if stop else None
+
     def handle(self, req: Request, recheck: Recheck) -> Outcome:
+        """Take a failed check through the gates to at most one action and its re-check;
+        every path ends in exactly one audit record."""
         out = Outcome(req.node, req.component, req.action, self.mode, "skipped")
         entry = self.section.allowed(req.component, req.action) if req.component else None
-        spec = registry.get(req.action) if entry else None
-        veto = self.killed and ("kill switch", self.killed)
-        if not veto and entry is None:
-            veto = ("not allowed", f"no [[remediation.allow]] entry for component "
-                    f"{req.component or '(none: the check names no component)'} and action "
-                    f"{req.action}")
-        if not veto and (spec.risky or entry.risky) and not self.is_approved(req):  # type: ignore[union-attr]
-            veto = ("needs approval", f"{req.action} is risky (deletes data or restarts a "
-                    f"database); run with --approve {req.action}")
-        if not veto and self.emergency_stop():
-            veto = ("emergency stop", self.emergency_stop())
-        if veto:
-            return self._skip(out, req, entry, *veto)
-        assert entry is not None and spec is not None
-        out.budget = self.policy(entry).budget
-        for i in range(self.section.confirm - 1):
+        veto = self.veto(req)
+        if veto or entry is None:
+            return self._skip(out, req, entry, *(veto or ("not allowed", "")))
+        job = _Job(req, entry, registry.get(req.action), self.policy(entry))
+        out.budget = job.policy.budget
+        for i in range(self.section.confirm - 1):  # gate 2: confirmation
             self.sleep(self.section.confirm_delay)
-            passed, _ = recheck()
-            if passed:
+            if recheck()[0]:
                 return self._skip(out, req, entry, "not confirmed", f"passed on re-run {i + 1}")
         apply = self.mode == "apply"
-        try:
-            decision = self.store.reserve(f"{req.component}/{req.action}", self.policy(entry),
-                                          apply)
+        try:  # gate 3: the shared store
+            decision = self.store.reserve(job.key, job.policy, apply)
         except sqlite3.Error as exc:  # unsure whether another run acts: do not act
             return self._skip(out, req, entry, "state store", f"{self.section.state}: {exc}")
         out.attempt = decision.attempt
         if not decision.go:
             out.circuit_opened = decision.reason == "budget"
             return self._skip(out, req, entry, decision.reason, decision.detail)
-        finished = not apply
+        return self._run(job, decision.attempt_id, out, recheck)
+
+    def _run(self, job: _Job, attempt_id: int | None, out: Outcome,
+             recheck: Recheck) -> Outcome:
+        """Gate 4 under the lock: the last confirmation, the action, the re-check."""
+        apply = self.mode == "apply"
+        finished = not apply  # a plan holds no lock: nothing to release
         try:
             self.sleep(self.section.confirm_delay)
             passed, _ = recheck()
-            veto = ("not confirmed", "passed on the re-run before the action") if passed else (
-                ("emergency stop", self.emergency_stop()) if self.emergency_stop() else None)
-            if veto:
-                finished = self._finish(req, entry, decision.attempt_id, "cancelled", finished)
+            stop = None if passed else self.emergency_stop()
+            if passed or stop:
+                finished = self._finish(job, attempt_id, "cancelled", finished)
                 out.attempt = None
-                return self._skip(out, req, entry, *veto)
-            self._act(out, entry, spec, plan=not apply)
+                return self._skip(out, job.req, job.entry, *(
+                    ("not confirmed", "passed on the re-run before the action") if passed
+                    else ("emergency stop", stop or "")))
+            self._act(out, job.entry, job.spec, plan=not apply)
             if apply:
                 if out.exit_status == 0:
                     self.sleep(self.section.settle)
                 passed, line = recheck()
                 out.recheck, out.recheck_line = ("passed" if passed else "failed"), line
-                outcome = "fixed" if passed else "failed"
                 out.circuit_opened = self.store.finish(
-                    f"{req.component}/{req.action}", decision.attempt_id, outcome,  # type: ignore[arg-type]
-                    self.policy(entry))
+                    job.key, attempt_id or 0, "fixed" if passed else "failed", job.policy)
                 finished = True
             out.decision = "ran" if apply else "planned"
         finally:
             if not finished:  # interrupted (Ctrl-C): release the lock, say so in the log
-                self._finish(req, entry, decision.attempt_id, "interrupted", finished)
+                self._finish(job, attempt_id, "interrupted", finished)
                 out.decision, out.detail = "ran", "interrupted before the re-check"
-                self._record(out, req, entry)
-        self._record(out, req, entry)
+                self._record(out, job.req, job.entry)
+        self._record(out, job.req, job.entry)
         return out
 
-    def _finish(self, req: Request, entry: Allow, attempt_id: int | None, outcome: str,
-                finished: bool) -> bool:
+    def _finish(self, job: _Job, attempt_id: int | None, outcome: str, finished: bool) -> bool:
         if not finished and attempt_id is not None:
-            self.store.finish(f"{req.component}/{req.action}", attempt_id, outcome,
-                              self.policy(entry))
+            self.store.finish(job.key, attempt_id, outcome, job.policy)
         return True
 
     def _act(self, out: Outcome, entry: Allow, spec: registry.ActionSpec, plan: bool) -> None:

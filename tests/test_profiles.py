@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from opscheck import inventory
-from opscheck.suite import load as load_inventory
 from opscheck.kinds import KINDS
+from opscheck.suite import load as load_inventory
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = sorted((REPO / "profiles").glob("*.toml"))

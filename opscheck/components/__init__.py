@@ -14,7 +14,14 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from opscheck import secrets
 
@@ -59,8 +66,17 @@ class Component(BaseModel):
     name: str = Field(description="unique name of the component, used in ids and reports")
     kind: str = Field(description="what it is: host, redis, postgres, …")
     description: str = ""
-    timeout: float | None = Field(default=None, gt=0, le=600,
-                                  description="network timeout in seconds (default: [system])")
+    timeout: float = Field(default=3.0, gt=0, le=600,
+                           description="network timeout in seconds (default: [system] timeout)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _system_timeout(cls, data: Any, info: ValidationInfo) -> Any:
+        """An entry without its own timeout takes ``[system] timeout``."""
+        system = (info.context or {}).get("system")
+        if isinstance(data, dict) and "timeout" not in data and system is not None:
+            return {**data, "timeout": system.timeout}
+        return data
 
     @field_validator("name")
     @classmethod

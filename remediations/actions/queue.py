@@ -90,7 +90,8 @@ def requeue_stuck_tasks(ctx: ActionContext, params: RequeueParams) -> ActionResu
         return ActionResult(bool(names), f"would requeue {len(names)} task(s) older than "
                             f"{params.older_than:g} min: {_names(names) or 'none'}")
     recovered = tasks.recover(layout)
-    done, problems = [], []
+    done: list[str] = []
+    problems: list[str] = []
     for task in stuck:
         ctx.check_time()
         try:

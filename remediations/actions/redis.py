@@ -62,17 +62,15 @@ class BgsaveParams(Params):
         else:
             context = info.context or {}
             name = str(context.get("component_name") or "redis")
-            timeout = component.timeout if component else getattr(context.get("system"),
-                                                                   "timeout", None)
+            timeout = {"timeout": component.timeout} if component else {}
             try:
                 self._target = RedisComponent.model_validate(
-                    {"name": "remediation-target", **given, "timeout": timeout},
-                    context=context)
+                    {"name": "remediation-target", **given, **timeout}, context=context)
             except ValidationError as exc:
                 err = exc.errors(include_url=False)[0]
                 raise ValueError(f"{name}: {err['msg'].removeprefix('Value error, ')}") \
                     from None
-        self.url = self._target.url
+        self.url = self.target.url
         return self
 
     @property

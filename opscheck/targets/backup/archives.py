@@ -20,18 +20,18 @@ import sqlite3
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import Any, BinaryIO
 
 from opscheck.targets.backup.sets import CHUNK, Backup
 from opscheck.targets.backup.tools import BackupProblem, Deadline, error_line, find_tool, run_tool
 
 PG_DONE = b"-- PostgreSQL database dump complete"
 TAIL = 64 * 1024
-MAGIC: dict[bytes, Callable[..., IO[bytes]]] = {
+MAGIC: dict[bytes, Callable[[Path, str], Any]] = {
     b"\x1f\x8b": gzip.open, b"BZh": bz2.open, b"\xfd7zXZ": lzma.open}
 
 
-def open_maybe_compressed(path: Path) -> IO[bytes]:
+def open_maybe_compressed(path: Path) -> BinaryIO:
     """``path`` opened for reading, decompressing gzip, bzip2 or xz by its magic bytes."""
     with path.open("rb") as handle:
         head = handle.read(6)
@@ -50,7 +50,7 @@ def verify(backup: Backup, fmt: str, deadline: Deadline, bindir: str | None = No
                             f"{type(exc).__name__}: {exc}") from None
 
 
-def drain(stream: IO[bytes], deadline: Deadline) -> bytes:
+def drain(stream: BinaryIO | gzip.GzipFile, deadline: Deadline) -> bytes:
     """Read ``stream`` to its end (checking CRCs); return its last 64 kB."""
     tail = b""
     while chunk := stream.read(CHUNK):
