@@ -13,10 +13,11 @@ import pytest
 
 from opscheck import hookspecs, markers, settings
 from opscheck.inventory import Inventory, InventoryError, load
+from opscheck.places import state_dir
 
-pytest_plugins = ["opscheck.connect", "opscheck.collect", "opscheck.measure", "opscheck.verdict",
-                  "opscheck.outcomes", "opscheck.waivers", "opscheck.distribute",
-                  "opscheck.reporting"]
+pytest_plugins = ["opscheck.selection", "opscheck.connect", "opscheck.collect",
+                  "opscheck.measure", "opscheck.verdict", "opscheck.outcomes", "opscheck.waivers",
+                  "opscheck.distribute", "opscheck.reporting"]
 
 INVENTORY = pytest.StashKey[Inventory]()
 
@@ -65,5 +66,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"opscheck inventory: {inv.path} ({where}); system {inv.system.name}; "
         f"default timeout {inv.system.timeout:g} s",
         f"opscheck components: {names}",
+        f"opscheck state folder: {state_dir()} (remediation store and audit by default)",
         settings.header(config),
     ]
