@@ -22,11 +22,11 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from importlib.metadata import version
 from pathlib import Path
 
 import click
 
+from opscheck import version as opscheck_version
 from opscheck.places import state_dir
 
 SUITE = Path(__file__).resolve().parent
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> None:
              epilog="Anything else runs the suite: opscheck [PYTEST OPTIONS] [PATHS], e.g. "
                     "opscheck -m critical --inventory /etc/opscheck/wave.toml; see "
                     "`opscheck --help-pytest` for every option.")
-@click.version_option(version("opscheck"), prog_name="opscheck")
+@click.version_option(opscheck_version(), prog_name="opscheck")
 def commands() -> None:
     """Runbook health checks, thresholds and backups, as tests that run."""
 

@@ -34,7 +34,9 @@ from opscheck.thresholds import Threshold, Thresholds, fmt
 
 CHECKS = Path(__file__).resolve().parent / "checks"
 TIERS = ("critical", "standard", "deep")
-MARKER = re.compile(r"<!-- opscheck:(\w+)(?: ([\w./-]+))? -->")
+MARKER = re.compile(r"<!-- opscheck:(\w+)(?: ([\w./@-]+))? -->")
+LANGUAGES = {".py": "python", ".service": "ini", ".timer": "ini", ".conf": "text",
+             ".cfg": "ini", ".cron": "text", ".toml": "toml"}
 ROOT = Path(__file__).resolve().parent.parent  # the checkout (the site is built from it)
 COMMON = set(Component.model_fields)
 
@@ -194,7 +196,9 @@ def render(name: str, arg: str | None) -> str:
     if name == "options":
         return options_table()
     if name == "source" and arg:
-        return f"`{arg}`:\n\n```python\n{(ROOT / arg).read_text(encoding='utf-8').rstrip()}\n```"
+        language = LANGUAGES.get(Path(arg).suffix, "text")
+        text = (ROOT / arg).read_text(encoding="utf-8").rstrip()
+        return f"`{arg}`:\n\n```{language}\n{text}\n```"
     raise KeyError(f"unknown docs marker opscheck:{name} {arg or ''}".strip())
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from opscheck import hookspecs, markers, settings
+from opscheck import hookspecs, markers, settings, version
 from opscheck.inventory import Inventory, InventoryError, load
 from opscheck.places import state_dir
 
@@ -63,6 +63,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     _, where = inventory_path(config)
     names = ", ".join(f"{c.name} ({c.kind})" for c in inv.components) or "none"
     return [
+        f"opscheck version: {version()}",
         f"opscheck inventory: {inv.path} ({where}); system {inv.system.name}; "
         f"default timeout {inv.system.timeout:g} s",
         f"opscheck components: {names}",
