@@ -34,26 +34,21 @@ PROFILES = SUITE / "profiles"
 SUBCOMMANDS = ("validate", "list", "explain", "init")
 #: third-party plugins the command loads itself (entry points are off): always
 ALWAYS = ("pytest_timeout", "testinfra.plugin")
-#: ... and when one of these options (or its variable) is given
-WHEN = {
-    ("-n", "--numprocesses", "--dist", "--tx", "-d"): ("xdist.plugin", "xdist.looponfail"),
-    ("--report-html", "--report-dir", "--html"): ("pytest_metadata.plugin", "pytest_html.plugin"),
-    ("--report-allure", "--report-dir", "--alluredir"): ("allure_pytest.plugin",),
-}
-ENV = {"OPSCHECK_REPORT_HTML": "--report-html", "OPSCHECK_REPORT_DIR": "--report-dir",
-       "OPSCHECK_REPORT_ALLURE": "--report-allure"}
+#: ... xdist when one of its options is given; a report's plugins when it is asked for
+#: (opscheck.reporting.WRITERS)
+XDIST = (("-n", "--numprocesses", "--dist", "--tx", "-d"), ("xdist.plugin", "xdist.looponfail"))
 
 
 def plugins_for(args: Sequence[str], environ: dict[str, str]) -> list[str]:
-    """The ``-p`` plugins a run with ``args`` needs (see :data:`WHEN`)."""
+    """The ``-p`` plugins a run with ``args`` needs."""
+    from opscheck.reporting import plugins_for as report_plugins
+
     given = {a.split("=", 1)[0] for a in args if a.startswith("-")}
     given |= {a[:2] for a in args if a.startswith("-n") and not a.startswith("--")}
-    given |= {flag for var, flag in ENV.items() if environ.get(var)}
     wanted = list(ALWAYS)
-    for flags, plugins in WHEN.items():
-        if given & set(flags):
-            wanted += [p for p in plugins if p not in wanted]
-    return wanted
+    if given & set(XDIST[0]):
+        wanted += XDIST[1]
+    return wanted + [p for p in report_plugins(given, environ) if p not in wanted]
 
 
 def pytest_args(args: Sequence[str]) -> list[str]:

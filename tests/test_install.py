@@ -222,3 +222,26 @@ def test_the_nrpe_commands_run_from_another_folder(installed, stack, empty):
                               env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
         assert done.stdout.startswith("OPSCHECK OK - ") and done.stdout.count("\n") == 1
+
+
+def test_only_the_plugins_a_run_needs_are_loaded(installed, stack, empty):
+    """A site check records which report plugins the run imported."""
+    _, inventory = stack
+    site = empty.parent / "probe-modules"
+    site.mkdir()
+    seen = empty.parent / "modules.txt"
+    (site / "test_modules.py").write_text(
+        "import sys\nimport pytest\n\n@pytest.mark.critical\n@pytest.mark.redis\n"
+        "def test_record_modules(redis_component):\n"
+        "    \"\"\"Records the plugins this run imported.\"\"\"\n"
+        f"    open({str(seen)!r}, 'w').write(' '.join(sorted(m for m in sys.modules if m in "
+        "('pytest_html', 'allure_pytest', 'xdist', 'jinja2'))))\n")
+    plain = opscheck(installed, "-m", "critical", "--inventory", str(inventory), "--checks",
+                     str(site), cwd=empty)
+    assert plain.returncode == 0, plain.stdout[-2000:]
+    assert seen.read_text() == ""
+    report = empty / "r" / "board.html"
+    asked = opscheck(installed, "-m", "critical", "--inventory", str(inventory), "--checks",
+                     str(site), "--report-html", str(report), cwd=empty)
+    assert asked.returncode == 0, asked.stdout[-2000:]
+    assert seen.read_text() == "jinja2 pytest_html" and "opscheck: demo" in report.read_text()
