@@ -7,21 +7,63 @@ item the inventory does not configure gives no test (deselected; the report head
 what is not configured). An item may bring its own marks (``item.mark_names()``, e.g. its
 tier): a PromQL query listed as ``[[components.queries]]`` with ``tier = "critical"`` runs
 under ``-m critical``.
+
+The suite collects nothing but checks: with the plugin active, a folder or file outside the
+suite's ``checks/`` and the site check folders (:mod:`opscheck.selection`) is not collected
+(a run started in a parent folder never imports other projects' tests), and a test path
+named on the command line outside them is a usage error.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from opscheck import markers
+from opscheck import markers, selection
 from opscheck.inventory import Inventory
 from opscheck.kinds import KINDS, model_for
 from opscheck.plugin import inventory_of
 
 SUFFIX = "_component"
 NOT_CONFIGURED = "not-configured"
+ROOTS = pytest.StashKey[list[Path]]()
+
+
+def roots(config: pytest.Config) -> list[Path]:
+    """The folders checks are collected from: the suite's, the site's, the inventory's."""
+    if ROOTS not in config.stash:
+        inventory = inventory_of(config)
+        config.stash[ROOTS] = [selection.suite_checks().resolve(),
+                               *selection.site_folders(config),
+                               *(inventory.resolve_path(p).resolve()
+                                 for p in inventory.system.checks)]
+    return config.stash[ROOTS]
+
+
+def inside(path: Path, config: pytest.Config) -> bool:
+    """Is ``path`` in a checks folder, or on the way to one?"""
+    path = path.resolve()
+    return any(path == r or r in path.parents or path in r.parents for r in roots(config))
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    return None if inside(collection_path, config) else True
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """A test path the operator named outside the checks folders is refused, unimported."""
+    config = session.config
+    for arg in config.args:
+        path = Path(arg.split("::", 1)[0])
+        path = path if path.is_absolute() else config.invocation_params.dir / path
+        if path.exists() and not inside(path, config):
+            raise pytest.UsageError(
+                f"{arg}: not a check of the suite; it collects only checks/ and the site "
+                "check folders (--checks, OPSCHECK_CHECKS, opscheck_checks, [system] checks): "
+                "name a path inside one of those, or add that folder with --checks")
 
 
 def _not_configured(argnames: list[str], reason: str) -> list[Any]:

@@ -10,8 +10,10 @@
 3. **remediation**: after the check's whole run, before anything is logged, the
    :func:`~opscheck.hookspecs.pytest_opscheck_remediate` hook may act on a failure and
    replace the run's reports with a re-run's.
-4. **redaction**, last: every report is redacted just before it is logged, so no reporter,
+4. **redaction**: every report is redacted just before it is logged, so no reporter,
    writer or xdist channel ever sees a secret.
+5. **the run**: a run in which every selected check was skipped checked nothing, and exits
+   5 (never 0), as a run that selected nothing does.
 
 This module owns ``pytest_runtest_protocol`` for the suite's checks: it runs the check
 with pytest's own :func:`~_pytest.runner.runtestprotocol`, without logging, and logs the
@@ -28,6 +30,7 @@ from _pytest.runner import runtestprotocol
 
 from opscheck import connect, secrets
 from opscheck.errors import CouldNotRun, NotApplicable
+from opscheck.settings import on_controller
 
 
 def _skip(exc: NotApplicable) -> Skipped:
@@ -105,3 +108,30 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         ihook.pytest_runtest_logreport(report=report)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
+
+
+def checked_nothing(config: pytest.Config) -> int | None:
+    """The number of checks that were selected but all skipped, when none ran; else None."""
+    from opscheck import outcomes  # a plugin registered after this one: imported by pytest
+
+    found = outcomes.results(config).values()
+    if not found or any(r.state != "skipped" for r in found):
+        return None
+    return len(found)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Step 5, the run's verdict: a run in which every selected check was skipped checked
+    nothing, and is never OK: exit 5, as pytest's own for a run that selected nothing."""
+    if session.exitstatus == pytest.ExitCode.OK and on_controller(session.config) and \
+            checked_nothing(session.config):
+        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    skipped = checked_nothing(config) if on_controller(config) else None
+    if skipped:
+        terminalreporter.write_line(f"opscheck: nothing was checked: all {skipped} selected "
+                                    "checks were skipped (see their reasons); exit 5",
+                                    yellow=True)

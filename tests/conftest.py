@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+import opscheck.selection  # noqa: F401 - the settings registry and the modules that declare
+import opscheck.settings  # noqa: F401 - into it at import: one copy for every in-process run
 import opscheck.suite  # noqa: F401 - imported once here, so in-process runs reuse it
 from opscheck.kinds import KINDS, model_for, target_for
 
@@ -29,6 +31,8 @@ INI = """\
 [pytest]
 addopts = --strict-markers --strict-config -p no:cacheprovider -rfEsw
 timeout = 60
+# the test's own folder is a site check folder: the suite collects only check folders
+opscheck_checks = .
 filterwarnings =
     ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning
 """
