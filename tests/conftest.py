@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-import opscheck.selection  # noqa: F401 - the settings registry and the modules that declare
-import opscheck.settings  # noqa: F401 - into it at import: one copy for every in-process run
-import opscheck.suite  # noqa: F401 - imported once here, so in-process runs reuse it
+# Imported once here, so in-process runs reuse them: the settings registry (and a module that
+# declares into it at import) must be one copy for every run, not a fresh one per run.
+import opscheck.selection
+import opscheck.settings
+import opscheck.suite  # noqa: F401
 from opscheck.kinds import KINDS, model_for, target_for
 
 # In-process pytester runs drop the modules first imported during a run; a module imported
