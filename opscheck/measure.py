@@ -57,6 +57,21 @@ def measure(request: pytest.FixtureRequest) -> Measure:
     return Measure(request.node)
 
 
+def strict(config: pytest.Config) -> bool:
+    """Is this the strict gate: would a crossed warning level fail the run? Asked of the
+    run's own warning filters (``-W``, ini ``filterwarnings``, ``PYTHONWARNINGS``)."""
+    from _pytest.config import apply_warning_filters
+
+    with warnings.catch_warnings():
+        apply_warning_filters(config.getini("filterwarnings"),
+                              config.known_args_namespace.pythonwarnings or [])
+        try:
+            warnings.warn(ThresholdWarning("is this run strict?"), stacklevel=1)
+        except ThresholdWarning:
+            return True
+    return False
+
+
 def measurements(user_properties: list[tuple[str, Any]]) -> list[dict[str, Any]]:
     """The measurements recorded on a test or its report."""
     return [value for key, value in user_properties if key == KEY]
