@@ -38,8 +38,8 @@ def test_newest_checkpoint_fresh(files_component, checkpoint_dir, measure):
     pattern = files_component.component.checkpoint_pattern
     assert newest is not None, (
         f"{files_component}: no checkpoint matching {pattern!r} in {checkpoint_dir}")
-    measure(f"newest checkpoint {newest.path.name} age", round(newest.age_hours, 2),
-            files_component.thresholds.checkpoint_age)
+    measure(f"newest checkpoint age in {checkpoint_dir}", round(newest.age_hours, 2),
+            files_component.thresholds.checkpoint_age, detail=newest.path.name)
 
 
 @pytest.mark.deep
