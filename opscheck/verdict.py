@@ -60,12 +60,39 @@ def message(exc: AssertionError) -> str:
     return str(exc).split("\nassert ", 1)[0].strip()
 
 
+#: report attribute: why a failed phase failed (travels with the report to xdist's controller)
+CAUSE = "opscheck_cause"
+CONDITION = "condition"  # the check's own condition is false: the one cause that is a finding
+COULD_NOT_RUN = "could not run"  # a fixture or the target could not find out (setup, CouldNotRun)
+UNREACHABLE = "unreachable"  # the component did not answer
+BROKEN = "broken"  # the check itself crashed (a bug, not a finding)
+
+
+def cause(item: pytest.Item, call: pytest.CallInfo[None]) -> str:
+    """Why the phase ``call`` failed: only :data:`CONDITION` is a confirmed failure of what
+    the check checks (what a remediation may act on)."""
+    exc = call.excinfo.value if call.excinfo else None
+    if call.when != "call" or isinstance(exc, CouldNotRun):
+        return COULD_NOT_RUN
+    if connect.unreachable_reason(item) or (exc is not None and connect.is_connection_error(exc)):
+        return UNREACHABLE
+    if isinstance(exc, AssertionError | pytest.fail.Exception):
+        return CONDITION
+    return BROKEN
+
+
+def cause_of(report: pytest.TestReport) -> str | None:
+    """The :func:`cause` of a failed report (None for one that did not fail here)."""
+    return getattr(report, CAUSE, None)
+
+
 def word(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
     """Step 1: the report of a phase that raised says what happened, in one line."""
     excinfo = call.excinfo
     if excinfo is None or report.passed or report.skipped:
         return
     exc = excinfo.value
+    setattr(report, CAUSE, cause(item, call))
     if isinstance(exc, CouldNotRun):
         report.longrepr = str(exc)
     elif call.when == "call" and isinstance(exc, AssertionError) and message(exc):
