@@ -31,6 +31,7 @@ from _pytest.runner import runtestprotocol
 from opscheck import connect, secrets
 from opscheck.errors import CouldNotRun, NotApplicable
 from opscheck.settings import on_controller
+from opscheck.thresholds import ThresholdWarning
 
 
 def _skip(exc: NotApplicable) -> Skipped:
@@ -76,8 +77,8 @@ def cause(item: pytest.Item, call: pytest.CallInfo[None]) -> str:
         return COULD_NOT_RUN
     if connect.unreachable_reason(item) or (exc is not None and connect.is_connection_error(exc)):
         return UNREACHABLE
-    if isinstance(exc, AssertionError | pytest.fail.Exception):
-        return CONDITION
+    if isinstance(exc, AssertionError | pytest.fail.Exception | ThresholdWarning):
+        return CONDITION  # a ThresholdWarning raised: the strict gate (-W error::…)
     return BROKEN
 
 
@@ -93,12 +94,39 @@ def word(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestRepo
         return
     exc = excinfo.value
     setattr(report, CAUSE, cause(item, call))
-    if isinstance(exc, CouldNotRun):
+    if isinstance(exc, CouldNotRun | ThresholdWarning):
         report.longrepr = str(exc)
     elif call.when == "call" and isinstance(exc, AssertionError) and message(exc):
         report.longrepr = message(exc)
     elif call.when == "call" and (line := connect.unreachable_now(item, exc)):
         report.longrepr = line
+    elif isinstance(exc, pytest.fail.Exception) and not exc.pytrace:
+        report.longrepr = exc.msg  # its line alone: not the exception it was raised beside
+    elif not isinstance(exc, AssertionError | pytest.fail.Exception) and not _traceback_asked(
+            item.config):
+        report.longrepr = crashed(item, call.when, exc)
+
+
+def _traceback_asked(config: pytest.Config) -> bool:
+    """Did the operator ask for tracebacks (``--tb=long``, ``--full-trace``)?"""
+    return config.option.tbstyle == "long" or bool(getattr(config.option, "fulltrace", False))
+
+
+def crashed(item: pytest.Item, when: str, exc: BaseException) -> str:
+    """One line for an exception no target turned into a verdict (a check's or a fixture's
+    bug, a client library's surprise): the component, the check, the cause."""
+    component = item.stash.get(connect.COMPONENT, None)
+    who = f"{component.name}: " if component is not None else ""
+    name = item.name.split("[")[0]
+    what = "could not run" if when != "call" else "could not complete"
+    return f"{who}{name} {what}: {connect.one_line(exc)} (--tb=long shows the traceback)"
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    """A check that could not run is an error even when it found out only while running."""
+    if report.when == "call" and report.failed and cause_of(report) == COULD_NOT_RUN:
+        return "error", "E", "ERROR"
+    return None
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

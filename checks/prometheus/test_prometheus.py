@@ -17,9 +17,8 @@ import pytest
 def test_prometheus_healthy(prometheus_component):
     """``/-/healthy`` answers 200."""
     health = prometheus_component.health
-    status = health.status
-    assert status == 200, (
-        f"{prometheus_component} {health.url} answered {status} "
+    assert health.status == 200, (
+        f"{prometheus_component} {health.url} answered {health.status_line} "
         f"({health.body[:80].decode('utf-8', 'replace').strip()!r}), expected 200")
 
 
