@@ -72,6 +72,18 @@ def _not_configured(argnames: list[str], reason: str) -> list[Any]:
     return [pytest.param(*nones, marks=pytest.mark.skip(reason=reason), id=NOT_CONFIGURED)]
 
 
+def applying(metafunc: pytest.Metafunc, component: Any) -> tuple[Any, ...]:
+    """A skip mark when the check's ``@pytest.mark.applies(predicate, reason)`` says the
+    component's configuration rules it out: decided here, before anything connects, so a
+    check that does not apply is skipped whether or not the component answers."""
+    marker = metafunc.definition.get_closest_marker("applies")
+    if marker is None or component is None:
+        return ()
+    predicate, reason = marker.args
+    return () if predicate(component) else (pytest.mark.skip(reason=f"{component.name} "
+                                                                    f"{reason}"),)
+
+
 def item_marks(item: Any) -> tuple[Any, ...]:
     """Marks an item brings to its check: an item with a ``mark_names()`` method (a PromQL
     probe carrying its own tier; models stay pytest-free) gives them to its check."""
@@ -86,14 +98,14 @@ def parametrize(metafunc: pytest.Metafunc, inventory: Inventory, kind: str) -> N
     item_args = [a for a in metafunc.fixturenames if a in model.ITEMS]
     where = inventory.path.name
     if not item_args:
-        params = [pytest.param(c, id=c.name) for c in components]
+        params = [pytest.param(c, id=c.name, marks=applying(metafunc, c)) for c in components]
         if not params:
             params = _not_configured([fixture], f"not configured: no {kind} component in {where}")
         metafunc.parametrize(fixture, params, indirect=True)
         return
     arg = item_args[0]
     params = [pytest.param(c, item, id=f"{c.name}:{getattr(item, 'name', item)}",
-                           marks=item_marks(item))
+                           marks=(*item_marks(item), *applying(metafunc, c)))
               for c in components for item in c.items(arg)]
     if not params:
         key = model.ITEMS[arg]

@@ -13,6 +13,8 @@ TIERS = {
 }
 OTHER = {
     "remediation(action)": "the remediation a failure of this check may trigger (--remediate)",
+    "applies(predicate, reason)": "the check applies only to components whose model satisfies "
+    "predicate(component); others are skipped with '<name> <reason>' before connecting",
 }
 
 

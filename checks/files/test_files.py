@@ -5,11 +5,10 @@ import pytest
 
 @pytest.mark.critical
 @pytest.mark.files
+@pytest.mark.applies(lambda c: c.emergency_stop, "has no emergency_stop path (set "
+                     "[system].emergency_stop or emergency_stop on the files component)")
 def test_emergency_stop_absent(files_component):
     """The emergency-stop file is absent (WAVE: .claude/EMERGENCY-STOP halts every agent)."""
-    if not files_component.component.emergency_stop:
-        pytest.skip(f"{files_component}: no emergency_stop path (set [system].emergency_stop "
-                    "or emergency_stop on the files component)")
     stop = files_component.stop_file()
     assert stop is None, (
         f"{files_component}: system halted: emergency-stop file {stop.path} present since "

@@ -44,21 +44,19 @@ def test_http_response_time(http_component, measure):
 
 @pytest.mark.standard
 @pytest.mark.http
+@pytest.mark.applies(lambda c: c.tls, "is not https")
 def test_http_certificate_days_left(http_component, measure):
     """Days until the TLS certificate expires (warning 30, critical 7); https only."""
-    if not http_component.component.tls:
-        pytest.skip(f"{http_component} is not https")
     measure("TLS certificate expires in", http_component.cert_days_left(),
             http_component.thresholds.cert_days)
 
 
 @pytest.mark.standard
 @pytest.mark.http
+@pytest.mark.applies(lambda c: c.refuses_anonymous, "does not set refuses_anonymous")
 def test_http_refuses_anonymous(http_component):
     """An endpoint that must require credentials refuses a request without them."""
     component = http_component.component
-    if not component.refuses_anonymous:
-        pytest.skip(f"{http_component} does not set refuses_anonymous")
     answer = http_component.request(credentials=False)
     assert answer.status in component.refused_status, (
         f"{http_component} {answer.url} answered {answer.status_line} without credentials, "

@@ -17,11 +17,10 @@ def test_nats_connects(nats_component):
 
 @pytest.mark.standard
 @pytest.mark.nats
+@pytest.mark.applies(lambda c: c.monitor_url, "sets no monitor_url")
 def test_nats_monitor_healthz(nats_component):
     """Monitoring ``/healthz`` answers 200 ``{"status": "ok"}`` (JetStream included)."""
     component = nats_component.component
-    if not component.monitor_url:
-        pytest.skip(f"{nats_component} sets no monitor_url")
     path = "/healthz?js-enabled-only=true" if component.jetstream else "/healthz"
     problem = None
     try:
@@ -39,12 +38,11 @@ def test_nats_monitor_healthz(nats_component):
 
 @pytest.mark.standard
 @pytest.mark.nats
+@pytest.mark.applies(lambda c: c.jetstream, "does not set jetstream = true")
 def test_nats_jetstream_enabled(nats_component):
     """JetStream answers for the account (``$JS.API.INFO``) and monitoring ``/jsz`` shows it
     enabled; only where the inventory sets ``jetstream = true``."""
     component = nats_component.component
-    if not component.jetstream:
-        pytest.skip(f"{nats_component} does not set jetstream = true")
     problem = None
     try:
         nats_component.jetstream_account()
