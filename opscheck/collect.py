@@ -6,7 +6,9 @@ host), it runs once per (component, item): ``test_disk_used[this-host:/]``. A ki
 item the inventory does not configure gives no test (deselected; the report header lists
 what is not configured). An item may bring its own marks (``item.mark_names()``, e.g. its
 tier): a PromQL query listed as ``[[components.queries]]`` with ``tier = "critical"`` runs
-under ``-m critical``.
+under ``-m critical``. Each carries ``component(name=…, kind=…)``: ``-m
+"component(name='wave-redis')"`` selects one component's checks exactly (``-k wave-redis``
+also matches ``wave-redis-backup``).
 
 The suite collects nothing but checks: with the plugin active, a folder or file outside the
 suite's ``checks/`` and the site check folders (:mod:`opscheck.selection`) is not collected
@@ -98,14 +100,16 @@ def parametrize(metafunc: pytest.Metafunc, inventory: Inventory, kind: str) -> N
     item_args = [a for a in metafunc.fixturenames if a in model.ITEMS]
     where = inventory.path.name
     if not item_args:
-        params = [pytest.param(c, id=c.name, marks=applying(metafunc, c)) for c in components]
+        params = [pytest.param(c, id=c.name, marks=(markers.component(c), *applying(metafunc, c)))
+                  for c in components]
         if not params:
             params = _not_configured([fixture], f"not configured: no {kind} component in {where}")
         metafunc.parametrize(fixture, params, indirect=True)
         return
     arg = item_args[0]
     params = [pytest.param(c, item, id=f"{c.name}:{getattr(item, 'name', item)}",
-                           marks=(*item_marks(item), *applying(metafunc, c)))
+                           marks=(markers.component(c), *item_marks(item),
+                                  *applying(metafunc, c)))
               for c in components for item in c.items(arg)]
     if not params:
         key = model.ITEMS[arg]
