@@ -7,6 +7,7 @@ conftest is not involved) with the opscheck plugins loaded by ``-p``, over the r
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -28,7 +29,7 @@ for _kind in KINDS:
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS = REPO / "checks"
-PLUGIN_ARGS = ["-p", "opscheck.suite"]
+PLUGIN_ARGS = ["-p", "opscheck.suite", "-p", "proof"]  # proof: the matrix's recorder
 INI = """\
 [pytest]
 addopts = --strict-markers --strict-config -p no:cacheprovider -rfEsw
@@ -39,7 +40,7 @@ filterwarnings =
     ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning
 """
 
-pytest_plugins = ["servers"]
+pytest_plugins = ["servers", "proof_matrix"]
 
 
 class Suite:
@@ -77,8 +78,10 @@ class Suite:
 
 
 @pytest.fixture
-def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Suite:
+def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+          request: pytest.FixtureRequest) -> Suite:
     monkeypatch.delenv("OPSCHECK_INVENTORY", raising=False)
-    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), str(REPO / "tests")]))
+    monkeypatch.setenv("OPSCHECK_PROOF_SELFTEST", request.node.nodeid)  # for the recorder
     monkeypatch.setenv("OPSCHECK_STATE_DIR", str(pytester.path))  # state beside the inventory
     return Suite(pytester)
