@@ -6,6 +6,9 @@ Loading never raises a traceback at an operator: every problem becomes an
 
 from __future__ import annotations
 
+import os
+import reprlib
+import stat
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,18 +17,27 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from opscheck import kinds, secrets
+from opscheck import kinds, secrets, text
 from opscheck.components import Component
 from opscheck.kinds import KINDS, model_for
 
+#: an inventory (or waivers file) larger than this is refused: it is no inventory
+MAX_BYTES = 1 << 20
+#: tables and arrays nested deeper than this are refused (a real inventory needs about 5)
+MAX_DEPTH = 16
+_REPR = reprlib.Repr()  # a value shown in an error: a few levels and items of it
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 3, 80, 80, 6, 6
+
 
 class InventoryError(Exception):
-    """A bad inventory: ``str()`` is the one-line message (file, key, fix)."""
+    """A bad inventory: ``str()`` is the one-line message (file, key, fix), printable
+    (control characters and bytes that are not UTF-8 escaped) and capped in length."""
 
     def __init__(self, path: Path | str, key: str, problem: str) -> None:
-        self.path, self.key, self.problem = str(path), key, problem
-        where = f"{self.path}: {key}: " if key else f"{self.path}: "
-        super().__init__(where + problem)
+        self.path, self.key, self.problem = (text.one_line(str(path)), text.one_line(key),
+                                             text.one_line(problem))
+        where = f"{self.path}: {self.key}: " if key else f"{self.path}: "
+        super().__init__(text.one_line(where + self.problem))
 
 
 class System(BaseModel):
@@ -71,22 +83,90 @@ class Inventory:
     def __iter__(self) -> Iterator[Component]:
         return iter(self.components)
 
+    def names(self) -> set[str]:
+        """The names this inventory shows in ids and reports (the system, components,
+        kinds, thresholds, probes and the named items of components): never masked."""
+        found = {self.system.name, *KINDS}
+        for component in self.components:
+            found.add(component.name)
+            thresholds = getattr(component, "thresholds", None)
+            found.update(type(thresholds).model_fields if thresholds is not None else ())
+            for arg in component.ITEMS:
+                found.update(n for n in (getattr(i, "name", None) for i in component.items(arg))
+                             if isinstance(n, str))
+        for section in self.sections.values():
+            entries = getattr(section, "root", None)
+            found.update(n for n in (getattr(e, "name", None) for e in entries or ())
+                         if isinstance(n, str))
+        return found
+
 
 def load(path: Path | str, sections: dict[str, str] | None = None) -> Inventory:
     """Read and validate the inventory at ``path``; ``sections`` are the plugins' tables
     (name -> ``"module:Model"``) besides the core's. Raises :class:`InventoryError`."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    source = read_text(path, "inventory", "pass --inventory PATH or set OPSCHECK_INVENTORY "
+                       "to an existing file")
+    return parse(parse_toml(source, path), path, sections)
+
+
+def read_text(path: Path, what: str, fix: str) -> str:
+    """The text of ``path``: a regular file of at most :data:`MAX_BYTES`, UTF-8 (a
+    byte-order mark allowed). A FIFO, a device or a folder is refused without waiting on
+    it. Raises :class:`InventoryError`; ``fix`` says where the path came from."""
+    try:  # non-blocking: opening a FIFO must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise InventoryError(path, "", "inventory file not found; pass --inventory PATH or set "
-                             "OPSCHECK_INVENTORY to an existing file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InventoryError(path, "", f"cannot read the inventory ({exc}); check the path "
-                             "and its permissions") from None
+        raise InventoryError(path, "", f"{what} file not found; {fix}") from None
+    except OSError as exc:
+        raise InventoryError(path, "", f"cannot read the {what} ({exc.strerror or exc}); "
+                             "check the path and its permissions") from None
+    with os.fdopen(fd, "rb") as file:
+        mode = os.fstat(file.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            shape = ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+                     else "a socket" if stat.S_ISSOCK(mode) else "a device")
+            raise InventoryError(path, "", f"the {what} is {shape}, not a regular file; {fix}")
+        data = file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise InventoryError(path, "", f"the {what} is larger than {MAX_BYTES >> 20} MiB; it "
+                             "cannot be one: check the path")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InventoryError(path, "", f"the {what} is not UTF-8 text (byte {exc.start + 1} "
+                             f"is 0x{data[exc.start]:02x}); save it as UTF-8") from None
+
+
+def parse_toml(source: str, path: Path) -> dict[str, Any]:
+    """``source`` parsed as TOML, nested at most :data:`MAX_DEPTH` deep."""
+    try:
+        raw = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise InventoryError(path, "", f"TOML syntax error: {exc}; fix the syntax there") from None
-    return parse(raw, path, sections)
+    except RecursionError:  # the parser recurses per level: far deeper than MAX_DEPTH
+        raise InventoryError(path, "", f"tables or arrays nested more than {MAX_DEPTH} levels "
+                             "deep; flatten them") from None
+    deep = too_deep(raw)
+    if deep is not None:
+        raise InventoryError(path, deep, f"nested more than {MAX_DEPTH} levels deep; flatten "
+                             "it") from None
+    return raw
+
+
+def too_deep(data: Any, limit: int = MAX_DEPTH) -> str | None:
+    """The dotted key where ``data`` nests deeper than ``limit``, or None (no recursion)."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > limit:
+            return where
+        if isinstance(value, dict):
+            stack += [(v, f"{where}.{k}" if where else str(k), depth + 1)
+                      for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
+    return None
 
 
 def parse(raw: dict[str, Any], path: Path, sections: dict[str, str] | None = None) -> Inventory:
@@ -100,8 +180,9 @@ def parse(raw: dict[str, Any], path: Path, sections: dict[str, str] | None = Non
         raise InventoryError(path, where, "secret written inline; the inventory never holds "
                              "secrets: name an environment variable instead (password_env = "
                              "\"MY_PASSWORD\") and export it")
-    system = validate(System, raw.get("system", {}), path, "system", {})
-    base = {"base": path.parent, "system": system}
+    unset: list[tuple[str, str, str, bool]] = []  # every unset variable, reported at once
+    system = validate(System, raw.get("system", {}), path, "system", {"unset": unset})
+    base = {"base": path.parent, "system": system, "unset": unset}
     components = _components(raw.get("components", []), path,
                              {**base, "entries": raw.get("components", [])})  # raw, for references
     loaded = {}
@@ -109,7 +190,25 @@ def parse(raw: dict[str, Any], path: Path, sections: dict[str, str] | None = Non
         if name != "system" and name in raw:
             loaded[name] = validate(kinds.load(spec), raw[name], path, name,
                                     {**base, "components": components})
+    if unset:
+        raise _unset(path, unset)
     return Inventory(path=path, system=system, components=components, sections=loaded)
+
+
+def _unset(path: Path, unset: list[tuple[str, str, str, bool]]) -> InventoryError:
+    """One error naming every environment variable the inventory uses that is not set:
+    ``unset`` holds (variable, key, the error for it alone, whether that error goes under
+    the key or under its table)."""
+    if len(unset) == 1:
+        (_, key, problem, keyed), = unset
+        return InventoryError(path, key if keyed else key.rpartition(".")[0], problem)
+    names = sorted({var for var, *_ in unset})
+    listed = ", ".join(f"{var} (used by {key})" for var, key, *_ in unset)
+    many = len(names) > 1
+    return InventoryError(path, "", f"{len(names)} environment variable{'s' if many else ''} "
+                          f"{'are' if many else 'is'} not set: {listed}; export "
+                          f"{' '.join(names)} before running, or remove what uses "
+                          f"{'them' if many else 'it'}")
 
 
 def _components(entries: Any, path: Path, context: dict[str, Any]) -> list[Component]:
@@ -146,9 +245,12 @@ def _components(entries: Any, path: Path, context: dict[str, Any]) -> list[Compo
 def validate(model: type[BaseModel], data: Any, path: Path, where: str,
              context: dict[str, Any]) -> Any:
     """``data`` validated by ``model``; its first error as an :class:`InventoryError` naming
-    ``path`` and the key under ``where``."""
+    ``path`` and the key under ``where``. Unset environment variables the model's
+    validators note (:func:`opscheck.components.unset`) go to ``context["unset"]`` with
+    their keys when the caller collects them there; else the first is the error."""
+    noted: list[tuple[str, str, str, bool]] = []
     try:
-        return model.model_validate(data, context=context)
+        value = model.model_validate(data, context={**context, "unset": noted})
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         first = errors[0]
@@ -158,6 +260,12 @@ def validate(model: type[BaseModel], data: Any, path: Path, where: str,
         if len(errors) > 1:
             problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
         raise InventoryError(path, key, problem) from None
+    found = [(var, f"{where}.{field}", problem, keyed) for var, field, problem, keyed in noted]
+    if "unset" in context:
+        context["unset"].extend(found)
+    elif found:
+        raise _unset(path, found[:1])
+    return value
 
 
 def _explain(model: type[BaseModel], error: Any) -> str:
@@ -170,8 +278,8 @@ def _explain(model: type[BaseModel], error: Any) -> str:
         return f"required key {loc[-1]!r} is missing; add it"
     if kind in ("value_error", "assertion_error"):
         return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    got = error.get("input")
-    return f"{msg[0].lower()}{msg[1:]} (got {got!r}); fix the value's type"
+    got = _REPR.repr(error.get("input"))
+    return f"{msg[0].lower()}{msg[1:]} (got {got}); fix the value's type"
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:

@@ -7,11 +7,12 @@ the suite, never in other projects' test runs that share the virtual environment
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 
-from opscheck import hookspecs, markers, settings
+from opscheck import hookspecs, markers, secrets, settings
 from opscheck.inventory import Inventory, InventoryError, load
 
 pytest_plugins = ["opscheck.connect", "opscheck.collect", "opscheck.measure", "opscheck.verdict",
@@ -19,6 +20,7 @@ pytest_plugins = ["opscheck.connect", "opscheck.collect", "opscheck.measure", "o
                   "opscheck.reporting"]
 
 INVENTORY = pytest.StashKey[Inventory]()
+WEAK = pytest.StashKey[list[str]]()
 
 
 def inventory_of(config: pytest.Config) -> Inventory:
@@ -54,7 +56,21 @@ def pytest_configure(config: pytest.Config) -> None:
     except InventoryError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[INVENTORY] = inventory
+    names = inventory.names()
+    secrets.protect(names)  # names are never masked; a secret inside one is weak
+    config.stash[WEAK] = secrets.weak(names)
+    secrets.redact_logs()
     config.hook.pytest_opscheck_loaded(config=config, inventory=inventory)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Check ids are names too: a secret inside one is weak (a warning, once)."""
+    ids = {item.nodeid for item in items}
+    secrets.protect(ids)
+    for line in secrets.weak(ids):
+        if line not in config.stash.get(WEAK, []):
+            warnings.warn(secrets.WeakSecret(line), stacklevel=1)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -66,4 +82,5 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"default timeout {inv.system.timeout:g} s",
         f"opscheck components: {names}",
         settings.header(config),
+        *(f"opscheck WARNING: {line}" for line in config.stash.get(WEAK, [])),
     ]

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from opscheck.components import Component
+from opscheck.components import Component, plain
 
 Format = Literal["pg_custom", "pg_plain", "sqlite", "redis_rdb", "tar", "gzip", "folder"]
 
@@ -69,7 +69,9 @@ class BackupComponent(Component):
     def _absolute(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        path = Path(value).expanduser()
+        if not value.strip():
+            raise ValueError(f"{info.field_name} is empty; write the folder's path")
+        path = Path(plain(value, str(info.field_name))).expanduser()
         base = (info.context or {}).get("base")
         if not path.is_absolute() and base is not None:
             path = Path(base) / path

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from opscheck.components import Component
+from opscheck.components import Component, plain, unset
 from opscheck.thresholds import Threshold, Thresholds, level
 
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
@@ -24,13 +24,16 @@ def local_path(value: str, info: ValidationInfo) -> str:
     """``value`` with ``~`` and environment variables expanded, made absolute.
 
     Relative paths are taken from the inventory file's folder (validation context ``base``).
-    Raises ValueError naming the variable when one is not set.
+    An unset variable is noted (:func:`opscheck.components.unset`); an empty path or one
+    with a control character is a ValueError.
     """
+    if not value.strip():
+        raise ValueError("an empty path names no file; write the path, or remove the entry")
+    plain(value, "path")
     expanded = os.path.expanduser(os.path.expandvars(value))
-    missing = UNSET_VAR.search(expanded)
-    if missing:
-        raise ValueError(f"path {value!r} uses environment variable {missing.group(1)}, which "
-                         f"is not set; export {missing.group(1)} or write the path in full")
+    for var in dict.fromkeys(UNSET_VAR.findall(expanded)):
+        unset(info, var, info.field_name or "path", f"path {value!r} uses environment "
+              f"variable {var}, which is not set; export {var} or write the path in full")
     path = Path(expanded)
     base = (info.context or {}).get("base")
     if not path.is_absolute() and base is not None:

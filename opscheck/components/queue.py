@@ -88,6 +88,14 @@ class QueueComponent(Component):
                                  "without '/'")
         return value
 
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        if not value.strip() or value.startswith("/"):
+            raise ValueError(f"pattern {value!r} must be a glob under each folder, e.g. "
+                             "\"*.json\"")
+        return value
+
     @model_validator(mode="after")
     def _roles_listed(self) -> QueueComponent:
         for role in ROLES:
