@@ -121,29 +121,40 @@ def read_text(path: Path, what: str, fix: str) -> str:
     except OSError as exc:
         raise InventoryError(path, "", f"cannot read the {what} ({exc.strerror or exc}); "
                              "check the path and its permissions") from None
-    with os.fdopen(fd, "rb") as file:
-        mode = os.fstat(file.fileno()).st_mode
+    try:
+        mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             shape = ("a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
                      else "a socket" if stat.S_ISSOCK(mode) else "a device")
-            raise InventoryError(path, "", f"the {what} is {shape}, not a regular file; {fix}")
-        data = file.read(MAX_BYTES + 1)
+            raise InventoryError(path, "", f"the {what} file is {shape}, not a regular file; {fix}")
+        chunks, size = [], 0
+        while size <= MAX_BYTES and (chunk := os.read(fd, 1 << 16)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise InventoryError(path, "", f"cannot read the {what} ({exc.strerror or exc}); "
+                             "check the path and its permissions") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
     if len(data) > MAX_BYTES:
-        raise InventoryError(path, "", f"the {what} is larger than {MAX_BYTES >> 20} MiB; it "
-                             "cannot be one: check the path")
+        raise InventoryError(path, "", f"the {what} file is larger than {MAX_BYTES >> 20} MiB; "
+                             "it cannot be one: check the path")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InventoryError(path, "", f"the {what} is not UTF-8 text (byte {exc.start + 1} "
+        raise InventoryError(path, "", f"the {what} file is not UTF-8 text (byte {exc.start + 1} "
                              f"is 0x{data[exc.start]:02x}); save it as UTF-8") from None
 
 
-def parse_toml(source: str, path: Path) -> dict[str, Any]:
-    """``source`` parsed as TOML, nested at most :data:`MAX_DEPTH` deep."""
+def parse_toml(source: str, path: Path,
+               syntax: str = "TOML syntax error: {}; fix the syntax there") -> dict[str, Any]:
+    """``source`` parsed as TOML, nested at most :data:`MAX_DEPTH` deep; ``syntax``: the
+    message of a syntax error, ``{}`` its place and reason."""
     try:
         raw = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
-        raise InventoryError(path, "", f"TOML syntax error: {exc}; fix the syntax there") from None
+        raise InventoryError(path, "", syntax.format(exc)) from None
     except RecursionError:  # the parser recurses per level: far deeper than MAX_DEPTH
         raise InventoryError(path, "", f"tables or arrays nested more than {MAX_DEPTH} levels "
                              "deep; flatten them") from None

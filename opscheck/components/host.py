@@ -79,7 +79,7 @@ class HostComponent(Component):
     def _mounts(cls, value: list[str]) -> list[str]:
         for mount in value:
             if not mount.startswith("/"):
-                raise ValueError(f"mounts: {mount!r} is not a mount point; write absolute "
+                raise ValueError(f"{mount!r} is not a mount point; write absolute "
                                  "paths, e.g. \"/\" or \"/var/lib/docker\"")
         return value
 
@@ -89,7 +89,7 @@ class HostComponent(Component):
         for spec in value:
             problem = socket_problem(spec)
             if problem:
-                raise ValueError(f"sockets: {spec!r} is not a socket spec ({problem}); write "
+                raise ValueError(f"{spec!r} is not a socket spec ({problem}); write "
                                  "e.g. \"tcp://0.0.0.0:22\", \"tcp://22\" or "
                                  "\"unix:///run/app.sock\"")
         return value
