@@ -213,7 +213,8 @@ def test_a_byte_order_mark_is_accepted(suite):
 def test_a_fifo_is_refused_at_once_not_waited_on(suite):
     os = pytest.importorskip("os")
     os.mkfifo(suite.inventory_path)  # no writer: reading it would wait forever
-    result = suite.run("--collect-only", "-p", "no:timeout", subprocess=True)
+    result = suite.pytester.runpytest_subprocess(*suite.args((), ("--collect-only",)),
+                                                 timeout=60)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: *inventory.toml: the inventory file is a FIFO, not a "
                                  "regular file; pass --inventory PATH or set OPSCHECK_INVENTORY*"])
@@ -288,8 +289,8 @@ def test_a_waivers_fifo_is_refused_at_once(suite):
     os = pytest.importorskip("os")
     suite.inventory(HOST)
     os.mkfifo(suite.path / "waivers.toml")
-    result = suite.run("--collect-only", "-p", "no:timeout", "--waivers=waivers.toml",
-                       subprocess=True)
+    result = suite.pytester.runpytest_subprocess(
+        *suite.args((), ("--collect-only", "--waivers=waivers.toml")), timeout=60)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: *waivers.toml: the waivers file is a FIFO, not a regular "
                                  "file; fix --waivers, OPSCHECK_WAIVERS or opscheck_waivers"])
