@@ -20,7 +20,7 @@ pytest_plugins = ["opscheck.connect", "opscheck.collect", "opscheck.measure", "o
                   "opscheck.reporting"]
 
 INVENTORY = pytest.StashKey[Inventory]()
-WEAK = pytest.StashKey[list[str]]()
+WEAK = pytest.StashKey[dict[str, str]]()
 
 
 def inventory_of(config: pytest.Config) -> Inventory:
@@ -68,8 +68,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Check ids are names too: a secret inside one is weak (a warning, once)."""
     ids = {item.nodeid for item in items}
     secrets.protect(ids)
-    for line in secrets.weak(ids):
-        if line not in config.stash.get(WEAK, []):
+    for var, line in secrets.weak(ids).items():
+        if var not in config.stash.get(WEAK, {}):
             warnings.warn(secrets.WeakSecret(line), stacklevel=1)
 
 
@@ -82,5 +82,5 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"default timeout {inv.system.timeout:g} s",
         f"opscheck components: {names}",
         settings.header(config),
-        *(f"opscheck WARNING: {line}" for line in config.stash.get(WEAK, [])),
+        *(f"opscheck WARNING: {line}" for line in config.stash.get(WEAK, {}).values()),
     ]

@@ -193,11 +193,12 @@ def resolve(var: str) -> str | None:
     return value
 
 
-def weak(names: Iterable[str]) -> list[str]:
-    """One line per resolved variable whose secret is short, or equal to or inside one of
-    ``names``: it is still masked, but wherever that name is shown whole it shows too."""
+def weak(names: Iterable[str]) -> dict[str, str]:
+    """variable -> one line, for each resolved variable whose secret is short, or equal to
+    or inside one of ``names``: it is still masked, but where that name is shown whole it
+    shows too."""
     names = set(names)
-    found = []
+    found = {}
     for var, value in sorted(_vars.items()):
         if not value:
             continue
@@ -210,8 +211,8 @@ def weak(names: Iterable[str]) -> list[str]:
             why.append(f"is equal to or inside the name{'s' if len(inside) > 1 else ''} "
                        f"{shown}{more}")
         if why:
-            found.append(f"the secret in {var} {' and '.join(why)}: it is masked in messages "
-                         "but names are shown whole; use a long random secret")
+            found[var] = (f"the secret in {var} {' and '.join(why)}: it is masked in messages "
+                          "but names are shown whole; use a long random secret")
     return found
 
 

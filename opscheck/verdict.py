@@ -115,8 +115,9 @@ def sanitize(report: pytest.TestReport) -> None:
             report.longrepr = text.lines(secrets.redact(shown))
     report.sections = [(title, text.lines(secrets.redact(body)))
                        for title, body in report.sections]
-    report.user_properties = [(k, text.clean(secrets.redact_any(v), finite=False))
-                              for k, v in report.user_properties]
+    report.user_properties = [
+        (k, text.clean(v if k in secrets.NAME_KEYS else secrets.redact_any(v), finite=False))
+        for k, v in report.user_properties]
 
 
 @pytest.hookimpl(tryfirst=True)
