@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg  # noqa: F401 - imported once here, so in-process runs reuse one module
 import pytest
-import requests  # noqa: F401 - imported once here, so in-process runs reuse one module
+import requests
 from servers import PostgresServer, make_owned_tempdir
 
 from opscheck import secrets
