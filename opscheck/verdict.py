@@ -77,17 +77,23 @@ def message(exc: AssertionError) -> str:
 
 
 def word(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
-    """Step 1: the report of a phase that raised says what happened, in one line."""
+    """Step 1: the report of a phase that raised says what happened, in one line (printable,
+    redacted and capped: a file name or an answer in it cannot add a line of its own)."""
     excinfo = call.excinfo
     if excinfo is None or report.passed or report.skipped:
         return
     exc = excinfo.value
     if isinstance(exc, CouldNotRun):
-        report.longrepr = str(exc)
+        line = str(exc)
     elif call.when == "call" and isinstance(exc, AssertionError) and message(exc):
-        report.longrepr = message(exc)
-    elif call.when == "call" and (line := connect.unreachable_now(item, exc)):
-        report.longrepr = line
+        line = message(exc)
+    elif call.when == "call" and (found := connect.unreachable_now(item, exc)):
+        line = found
+    elif isinstance(exc, pytest.fail.Exception) and not exc.pytrace:  # measure(), checks
+        line = exc.msg or ""
+    else:
+        return
+    report.longrepr = text.one_line(secrets.redact(line))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

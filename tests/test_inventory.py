@@ -88,7 +88,8 @@ BAD = {
                        'api_key_prefix = "Bearer\\n"\n',
                        "*components[0] (w).api_key_prefix: api_key_prefix 'Bearer\\n' holds a "
                        "control character*"),
-    "url_with_space": ('[[components]]\nname = "w"\nkind = "http"\nurl = "http://127.0.0.1:1/a b"\n',
+    "url_with_space": ('[[components]]\nname = "w"\nkind = "http"\n'
+                       'url = "http://127.0.0.1:1/a b"\n',
                        "*components[0] (w).url: url 'http://127.0.0.1:1/a b' holds a space or "
                        "control character*"),
     "url_broken_ipv6": ('[[components]]\nname = "w"\nkind = "http"\nurl = "http://[::1"\n',

@@ -62,8 +62,8 @@ def components(draw: st.DrawFn) -> str:
     kind = draw(st.sampled_from(sorted(KINDS)))
     fields = sorted(model_for(kind).model_fields)
     keys = draw(st.lists(st.sampled_from(fields) | NASTY, max_size=4, unique=True))
-    lines = ["[[components]]", f"name = {json.dumps(draw(st.sampled_from(['c', 'c.1', '']) | NASTY))}",
-             f"kind = {json.dumps(kind)}"]
+    name = draw(st.sampled_from(["c", "c.1", ""]) | NASTY)
+    lines = ["[[components]]", f"name = {json.dumps(name)}", f"kind = {json.dumps(kind)}"]
     lines += [f"{json.dumps(k)} = {toml_value(draw(VALUES))}" for k in keys
               if k not in ("name", "kind")]
     return "\n".join(lines) + "\n"

@@ -166,7 +166,8 @@ def test_a_secret_in_an_exception_reaches_no_log(suite, monkeypatch):
     monkeypatch.setenv("OPSCHECK_T_TOKEN2", "s3cr3t-prod")
     suite.inventory('[[components]]\nname = "api"\nkind = "http"\nurl = "http://127.0.0.1:1"\n'
                     'api_key_env = "OPSCHECK_T_TOKEN"\n[[components]]\nname = "api2"\n'
-                    'kind = "http"\nurl = "http://127.0.0.1:1"\napi_key_env = "OPSCHECK_T_TOKEN2"\n')
+                    'kind = "http"\nurl = "http://127.0.0.1:1"\n'
+                    'api_key_env = "OPSCHECK_T_TOKEN2"\n')
     suite.pytester.makepyfile(test_leaky="""
         import logging, os
         import pytest
