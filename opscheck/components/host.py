@@ -13,12 +13,14 @@ from opscheck.thresholds import Threshold, Thresholds, level
 #: testinfra's connection backends (``testinfra.backend.BACKENDS``; no import at load)
 BACKENDS = ("local", "ssh", "safe-ssh", "paramiko", "docker", "podman", "kubectl",
             "openshift", "winrm", "lxc", "ansible", "salt", "chroot")
+#: testinfra's socket protocols (``testinfra.modules.socket.parse_socketspec``)
+SOCKET_PROTOCOLS = ("udp", "tcp", "unix")
 
 
 def socket_problem(spec: str) -> str | None:
     """Why ``spec`` is not a testinfra socket spec (as testinfra parses it), or None."""
     protocol, sep, address = spec.partition("://")
-    if not sep or protocol not in ("tcp", "udp", "unix"):
+    if not sep or protocol not in SOCKET_PROTOCOLS:
         return "its protocol is not tcp://, udp:// or unix://"
     if protocol == "unix":
         return None if address.startswith("/") else "a unix socket needs an absolute path"

@@ -77,7 +77,7 @@ class QueueComponent(Component):
     @field_validator("root")
     @classmethod
     def _root(cls, value: str, info: ValidationInfo) -> str:
-        return local_path(value, info)
+        return local_path(value, info, note=True)
 
     @field_validator("folders")
     @classmethod
