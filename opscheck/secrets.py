@@ -168,6 +168,12 @@ def redact(text: str) -> str:
     return "".join(out)
 
 
+def excerpt(text: str, limit: int) -> str:
+    """The start of ``text`` for a message, redacted before it is cut (cut first, the part
+    of a secret left before the cut would not match and would show)."""
+    return redact(text)[:limit]
+
+
 def redact_any(obj: Any, keep: frozenset[str] = NAME_KEYS) -> Any:
     """Redact strings inside lists, tuples and dicts, except the values of the name keys
     ``keep``; other objects pass unchanged."""

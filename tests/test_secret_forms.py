@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg  # noqa: F401 - imported once here, so in-process runs reuse one module
 import pytest
 import requests
-from servers import PostgresServer, make_owned_tempdir
+from servers import PostgresServer, Route, make_owned_tempdir
 
 from opscheck import secrets
 
@@ -261,3 +261,18 @@ def test_a_secret_equal_to_a_name_masks_no_name(suite, monkeypatch, pg_default_p
     junit = (reports / "junit.xml").read_text()
     assert '<property name="kind" value="postgres"' in junit
     assert "test_postgres_answers_select_1[wave-postgres]" in junit
+
+
+def test_a_long_secret_cut_short_in_a_message_shows_no_part(suite, http_server, monkeypatch):
+    token = "eyJhbGciOiJIUzI1NiJ9." + "A1b2C3d4" * 12  # longer than any excerpt
+    monkeypatch.setenv("OPSCHECK_T_API_KEY", token)
+    server = http_server().route("/token", handler=lambda r: Route(
+        body=r.headers.get("x-api-key", "") + " was your key"))
+    suite.inventory(f'[[components]]\nname = "tok"\nkind = "http"\nurl = "{server.url}/token"\n'
+                    'api_key_env = "OPSCHECK_T_API_KEY"\n[[components.expect_json]]\n'
+                    'path = "status"\n')
+    result = suite.run("-m", "critical", checks=("http",))
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*tok */token answered 200: body is not JSON (starts '*** was "
+                                 "your key'); expected JSON with status:present"])
+    assert "eyJhbGci" not in result.stdout.str()

@@ -183,9 +183,8 @@ class JsonCondition(BaseModel):
 
 def _short(value: Any, limit: int = 60) -> str:
     """``value`` for a message: redacted before it is cut, so no part of a secret shows."""
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
-    text = secrets.redact(text)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    text = secrets.redact(json.dumps(value) if not isinstance(value, str) else repr(value))
+    return text if len(text) <= limit else secrets.excerpt(text, limit - 1) + "…"
 
 
 class HttpThresholds(Thresholds):
