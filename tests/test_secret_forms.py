@@ -276,3 +276,16 @@ def test_a_long_secret_cut_short_in_a_message_shows_no_part(suite, http_server, 
     result.stdout.fnmatch_lines(["*tok */token answered 200: body is not JSON (starts '*** was "
                                  "your key'); expected JSON with status:present"])
     assert "eyJhbGci" not in result.stdout.str()
+
+
+def test_a_secret_with_a_trailing_newline_is_masked_in_the_clients_repr(suite, http_server,
+                                                                        monkeypatch):
+    monkeypatch.setenv("OPSCHECK_T_API_KEY", "s3cr3t-newline-value\n")  # read from a file
+    server = http_server().route("/health", json={})
+    suite.inventory(f'[[components]]\nname = "nl"\nkind = "http"\nurl = "{server.url}/health"\n'
+                    'api_key_env = "OPSCHECK_T_API_KEY"\n')
+    result = suite.run("-m", "critical", checks=("http",))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"nl unreachable at {server.url}/health: InvalidHeader: *header "
+                                 "value: '***'"])
+    assert "s3cr3t" not in result.stdout.str()
