@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from opscheck import kinds, secrets, text
-from opscheck.components import Component
+from opscheck.components import Component, plain
 from opscheck.kinds import KINDS, model_for
 
 #: an inventory (or waivers file) larger than this is refused: it is no inventory
@@ -54,6 +54,13 @@ class System(BaseModel):
     checks: list[str] = Field(default_factory=list, description=(
         "folders of the site's own checks (test_*.py), collected with the suite's; relative "
         "to the inventory's folder"))
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name is empty; name the system (it labels every report)")
+        return plain(value, "name")
 
 
 #: the core's top-level tables besides [[components]]: name -> "module:Model". Plugins add

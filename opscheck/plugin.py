@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from opscheck import hookspecs, markers, secrets, settings, version
+from opscheck import hookspecs, markers, secrets, settings, text, version
 from opscheck.inventory import Inventory, InventoryError, load
 from opscheck.places import state_dir
 
@@ -78,7 +78,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     inv = inventory_of(config)
     _, where = inventory_path(config)
     names = ", ".join(f"{c.name} ({c.kind})" for c in inv.components) or "none"
-    return [
+    return [text.one_line(line, limit=100_000) for line in (
         f"opscheck version: {version()}",
         f"opscheck inventory: {inv.path} ({where}); system {inv.system.name}; "
         f"default timeout {inv.system.timeout:g} s",
@@ -86,4 +86,4 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"opscheck state folder: {state_dir()} (remediation store and audit by default)",
         settings.header(config),
         *(f"opscheck WARNING: {line}" for line in config.stash.get(WEAK, {}).values()),
-    ]
+    )]

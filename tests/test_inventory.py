@@ -44,6 +44,9 @@ BAD = {
                      "*components[0] (h).kind: missing; add kind = one of *"),
     "duplicate_name": (HOST + HOST, "*inventory.toml: components[1] (h).name: duplicate component "
                        "name 'h' (also components[0]); give each component a unique name"),
+    "system_name_control": ('[system]\nname = "prod\\u001b[2J"\n',
+                            "*inventory.toml: system.name: name 'prod\\x1b[2J' holds a control "
+                            "character; remove it from the value"),
     "bad_name": ('[[components]]\nname = "my host"\nkind = "host"\n',
                  "*components[0] (my host).name: name 'my host' must start with*"),
     "components_not_array": ('[components]\nname = "h"\n',
@@ -295,3 +298,11 @@ def test_a_waivers_fifo_is_refused_at_once(suite):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: *waivers.toml: the waivers file is a FIFO, not a regular "
                                  "file; fix --waivers, OPSCHECK_WAIVERS or opscheck_waivers"])
+
+
+def test_a_file_name_with_control_characters_is_escaped_in_the_header(suite):
+    odd = suite.path / "inv\x1b[31m.toml"
+    odd.write_text(HOST)
+    result = suite.run("--collect-only", "--inventory", str(odd), inventory=False)
+    assert "\x1b" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["opscheck inventory: *inv\\x1b[[]31m.toml (command line*"])
