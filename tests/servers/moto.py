@@ -2,7 +2,8 @@
 
 The tests point an ``aws`` component's ``endpoint_url`` at it and drive its state through
 boto3 (``server.client("cloudwatch").set_alarm_state(...)``) and moto's own API:
-``reset()`` forgets everything, ``costs(...)`` queues Cost Explorer answers (moto tracks no
+``reset()`` forgets everything, ``checking_credentials()`` makes it refuse unknown keys,
+``costs(...)`` queues Cost Explorer answers (moto tracks no
 cost), and ``aged(seconds)`` sets its clock back while a block runs, so that what it stamps
 (S3 LastModified, ECS deployment createdAt) is that old.
 """
@@ -83,6 +84,16 @@ class MotoServer(_ServerProcess):
             yield
         finally:
             self.clock.write_text("0")
+
+    @contextlib.contextmanager
+    def checking_credentials(self) -> Iterator[None]:
+        """While inside, moto checks every request's access key against its IAM users (the
+        tests' fake key is none of them, so AWS's refusal is what every call gets)."""
+        self._post("/moto-api/reset-auth", 0)
+        try:
+            yield
+        finally:
+            self._post("/moto-api/reset-auth", float("inf"))
 
     def client(self, service: str) -> Any:
         """A boto3 client of this emulator (explicit fake credentials, loopback only)."""
