@@ -128,11 +128,16 @@ class AwsSession:
         return self._guard(lambda: list(self.client(service).get_paginator(operation)
                                         .paginate(**params)), what)
 
-    def _guard(self, fn: Callable[[], T], what: str) -> T:
+    def within(self, seconds: float, what: str, fn: Callable[[], T]) -> T:
+        """``fn()`` (which calls this session's clients) bounded by ``seconds`` instead of
+        the timeout: a download's budget. Errors as for :meth:`call`."""
+        return self._guard(fn, what, seconds)
+
+    def _guard(self, fn: Callable[[], T], what: str, seconds: float | None = None) -> T:
         from botocore import exceptions as bx
 
         try:
-            return bounded(fn, self.timeout, what)
+            return bounded(fn, self.timeout if seconds is None else seconds, what)
         except bx.ClientError as exc:
             error = exc.response.get("Error", {})
             code, text = str(error.get("Code", "")), str(error.get("Message", "")).strip()
