@@ -29,7 +29,7 @@ def inventory(endpoint: str, *sets: str) -> str:
 
 
 def s3_set(name: str, url: str, fmt: str, **extra: object) -> str:
-    lines = [f"[[components]]", f'name = "{name}"', 'kind = "backup"', f'dir = "{url}"',
+    lines = ["[[components]]", f'name = "{name}"', 'kind = "backup"', f'dir = "{url}"',
              'aws = "td-aws"', f'format = "{fmt}"']
     lines += [f"{k} = {v!r}".replace("'", '"') for k, v in extra.items()]
     return "\n".join(lines) + "\n"

@@ -5,8 +5,8 @@ Credentials come only from boto3's standard chain (environment variables, the na
 ``profile`` of ``~/.aws/config``, a container or instance role), never from the inventory.
 Every call is bounded by ``timeout`` on the whole answer, botocore's connect and read
 timeouts are set to it, and botocore retries nothing unless ``retries`` says so.
-Each list below is an item list: its checks run once per entry (``t-developer-aws:EvolutionFailure``)
-and alarms, metrics and costs carry their own tier::
+Each list below is an item list: its checks run once per entry
+(``t-developer-aws:EvolutionFailure``), and alarms, metrics and costs carry their own tier::
 
     [[components.alarms]]
     alarm = "EvolutionFailure"        # or prefix = "t-developer-"
@@ -98,7 +98,7 @@ class AlarmWatch(Item):
     def _one_selector(self) -> AlarmWatch:
         if (self.alarm is None) == (self.prefix is None):
             raise ValueError("give exactly one of alarm = \"<name>\" or prefix = \"<start>\"")
-        if self.alarm is not None and not self.alarm.strip() or self.prefix == "":
+        if (self.alarm is not None and not self.alarm.strip()) or self.prefix == "":
             raise ValueError("an empty alarm name or prefix selects nothing; write one")
         return self
 

@@ -30,8 +30,8 @@ from .postgres import PG_VERSION, PostgresServer, _pg_bindir
 from .prometheus import PrometheusServer
 from .redis import RedisServer
 from .silent import SilentServer
-from .trickle import TrickleServer
 from .tls import make_self_signed_cert
+from .trickle import TrickleServer
 
 try:  # the fixtures need pytest; the classes work without it
     from .fixtures import (
@@ -60,8 +60,8 @@ __all__ = [
     "STARTUP_TIMEOUT",
     "STOP_TIMEOUT",
     "HTTPServer",
-    "MotoServer",
     "MissingBinaryError",
+    "MotoServer",
     "NatsServer",
     "PodmanService",
     "PostgresServer",

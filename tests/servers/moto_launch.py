@@ -1,9 +1,9 @@
 """Start moto's server (``moto_server``) with a clock the tests can set back.
 
-``python -I moto_launch.py HOST PORT CLOCK_FILE`` (-I: not this folder on sys.path): moto reads the time through
-``moto.core.utils.utcnow``; it is replaced, before any service is imported, by one that
-adds the seconds written in CLOCK_FILE (e.g. ``-93600``: what the emulator stamps now is
-dated 26 h ago). Everything else is moto's own server, unchanged.
+``python -I moto_launch.py HOST PORT CLOCK_FILE`` (-I: this folder is not on sys.path).
+moto reads the time through ``moto.core.utils.utcnow``; it is replaced, before any service
+is imported, by one that adds the seconds written in CLOCK_FILE (e.g. ``-93600``: what the
+emulator stamps now is dated 26 h ago). Everything else is moto's own server, unchanged.
 """
 
 from __future__ import annotations

@@ -63,7 +63,7 @@ def bounded(fn: Callable[[], T], seconds: float, what: str) -> T:
         raise TimeoutError(f"{what}: no whole answer within {seconds:g} s")
     if "error" in box:
         raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
+    return box["value"]
 
 
 class AwsSession:

@@ -11,6 +11,7 @@ either is spent.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import hashlib
 import threading
 from pathlib import Path, PurePosixPath
@@ -36,7 +37,7 @@ class S3Set:
     def url(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
 
-    def list(self, pattern: str, exclude: str | None = None) -> list[Backup]:
+    def backups(self, pattern: str, exclude: str | None = None) -> list[Backup]:
         """The set's backups, oldest first ([] when the bucket does not exist)."""
         try:
             pages = self.session.pages("s3", "list_objects_v2", Bucket=self.bucket,
@@ -128,8 +129,9 @@ class S3Set:
             if expected is None:
                 problems.append(f"{backup.name} is not listed in the manifest")
                 continue
+            key = backup.key
             actual = self.session.within(deadline.left(), f"s3 sha256 of {backup.name}",
-                                         lambda b=backup: self._sha256(b.key or ""))
+                                         functools.partial(self._sha256, key))
             if actual != expected:
                 problems.append(f"{backup.name} sha256 {actual[:12]}… ≠ manifest "
                                 f"{expected[:12]}…")

@@ -39,7 +39,7 @@ class BackupTarget:
         """The set's backups, oldest first (the manifest files excluded)."""
         c = self.component
         if self.s3 is not None:
-            return self.s3.list(c.pattern, exclude=c.manifest)
+            return self.s3.backups(c.pattern, exclude=c.manifest)
         return sets.list_backups(c.dir, c.pattern, exclude=c.manifest)
 
     @property
