@@ -473,3 +473,31 @@ def test_emulated_dead_endpoint_fails_once_within_the_timeout(suite, aws_test_en
     assert elapsed < 8.0, f"the whole run took {elapsed:.2f} s"  # never hangs
     if peer == "silent":
         assert silent_server.connection_count == 1, "botocore retried the call"
+
+
+# --------------------------------------------------------------------------- the profile
+
+def test_emulated_t_developer_profile_runs_against_the_emulator(suite, moto_server):
+    """profiles/t-developer-v2.toml's aws component, unchanged: it names no endpoint, so
+    AWS_ENDPOINT_URL (the loopback emulator, set by the fixture) is where boto3 goes."""
+    import os
+    from pathlib import Path
+
+    assert os.environ["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+    profile = Path(__file__).resolve().parents[1] / "profiles" / "t-developer-v2.toml"
+    for name in ("EvolutionFailure", "HighCost", "SecurityViolation"):
+        alarm(moto_server, name, "OK")
+    for name in ("research-agent", "planner-agent"):
+        lambda_function(moto_server, name)
+    for metric, value in (("EvolutionSuccessRate", 92), ("CycleTimeHours", 3.5),
+                          ("PRMergeRate", 95), ("ErrorRate", 2)):
+        put(moto_server, metric, value, namespace="T-Developer")
+    moto_server.costs(cost_answer("37.5"))
+    args = ("--inventory", str(profile), "-k", "t-developer-aws")
+    result = suite.run(*args, checks=CHECKS, inventory=False)
+    result.assert_outcomes(passed=13, skipped=2)  # lambda error rates: no invocations yet
+    put(moto_server, "SecurityGateFailures", 1, minutes_ago=1, namespace="T-Developer")
+    result = suite.run(*args, "-m", "critical", checks=CHECKS, inventory=False)
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines(["t-developer-aws security-gate-failures (SecurityGateFailures "
+                                 "Sum over 300 s) 1 ≥ critical 1. Action: page-security (TD:83)"])
