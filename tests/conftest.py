@@ -74,4 +74,5 @@ class Suite:
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Suite:
     monkeypatch.delenv("OPSCHECK_INVENTORY", raising=False)
     monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("OPSCHECK_STATE_DIR", str(pytester.path))  # state beside the inventory
     return Suite(pytester)

@@ -32,7 +32,7 @@ def aws(endpoint: str, extra: str = "", name: str = "td-aws", timeout: float = 5
 
 def run(suite, text: str, *args: str):
     suite.inventory(text)
-    return suite.run("-p", "no:randomly", *args, checks=CHECKS)
+    return suite.run(*args, checks=CHECKS)
 
 
 def alarm(moto, name: str, state: str | None = None, reason: str = "test") -> None:
