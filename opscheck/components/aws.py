@@ -49,7 +49,7 @@ class Item(BaseModel):
 
     tier: Tier = Field(default="standard", description="the tier its check runs under")
     action: str | None = Field(default=None, description="the runbook's action, shown on failure")
-    description: str = ""
+    description: str = Field(default="", description="free text")
 
     def mark_names(self) -> list[str]:
         """The item's tier, as a marker name: its check runs under ``-m <tier>``."""
@@ -59,10 +59,11 @@ class Item(BaseModel):
 class Levels(Item):
     """An item held against a warning and a critical level."""
 
-    warning: Level = None
-    critical: Level = None
-    direction: Direction = "above"
-    unit: str = ""
+    warning: Level = Field(default=None, description="warning level (passes, with a warning)")
+    critical: Level = Field(default=None, description="critical level (fails the check)")
+    direction: Direction = Field(default="above", description="above: high is bad; below: low "
+                                 "is bad (a success rate)")
+    unit: str = Field(default="", description="unit shown with the value: %, h, USD")
 
     def threshold(self) -> Threshold:
         return Threshold(warning=self.warning, critical=self.critical, direction=self.direction,
@@ -154,7 +155,7 @@ class CostQuery(Levels):
     metric: CostMetric = Field(default="UnblendedCost", description="Cost Explorer's metric")
     service: str | None = Field(default=None, description="only this service (its SERVICE "
                                 "dimension, e.g. \"AWS Lambda\"); default: the whole account")
-    unit: str = "USD"
+    unit: str = Field(default="USD", description="unit shown with the cost")
 
     @field_validator("name")
     @classmethod
