@@ -266,7 +266,7 @@ def test_emulated_daily_cost_against_its_levels(suite, moto_server, amount, outc
 def test_emulated_cost_explorer_without_a_figure_could_not_run(suite, moto_server):
     """moto tracks no cost: unless told, it answers an empty ResultsByTime."""
     result = run(suite, aws(moto_server.url, DAILY), "-k", "cost")
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*could not run: td-aws Cost Explorer gave no UnblendedCost "
                                  "for *"])
 
@@ -436,7 +436,7 @@ def test_emulated_secret_key_never_in_any_output(suite, moto_server):
     alarm(moto_server, "EvolutionFailure", "ALARM", f"reason quoting {FAKE_SECRET}")
     result = run(suite, aws(moto_server.url, ALARMS), "-k", "alarm")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*reason quoting ****"])
+    result.stdout.fnmatch_lines(["*(reason quoting [*][*][*]). Action: *"])
     assert FAKE_SECRET not in result.stdout.str() + result.stderr.str()
 
 
