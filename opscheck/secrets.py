@@ -41,8 +41,9 @@ NAME_KEYS = frozenset({"id", "check", "params", "tier", "kind", "component", "sy
                        "metric", "unit", "state", "direction"})
 
 #: keys that would hold a secret inline; their ``*_env`` twins hold a variable name instead
-SECRET_KEY = re.compile(r"(^|_)(password|passwd|passphrase|secret|token|api_?key|credentials?)$",
-                        re.IGNORECASE)
+#: (AWS's ``aws_secret_access_key``, ``aws_access_key_id`` and ``aws_session_token`` too)
+SECRET_KEY = re.compile(r"(^|_)(password|passwd|passphrase|secret|token|api_?key|credentials?|"
+                        r"secret_access_key|access_key(_id)?)$", re.IGNORECASE)
 #: query parameters and libpq keywords that carry a secret
 SECRET_PARAM = re.compile(r"(^|[_-]|ssl)(password|passwd|pass|pwd|passphrase|secret|token|"
                           r"access[_-]?token|auth|api[_-]?key|apikey|key|sig|signature)$",
@@ -53,7 +54,6 @@ URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 #: a libpq key=value connection string (``host=db password = x``)
 KEYWORDS = re.compile(r"^\s*(?:[A-Za-z_]\w*\s*=\s*(?:'(?:[^'\\]|\\.)*'|[^\s']*)\s*)+$")
 KEYWORD = re.compile(r"([A-Za-z_]\w*)\s*=")
-
 
 
 class WeakSecret(UserWarning):
