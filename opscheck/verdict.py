@@ -14,8 +14,9 @@
    text made printable and its lines capped just before it is logged, so no reporter,
    writer or xdist channel ever sees a secret, a control character or a byte that is not
    UTF-8 (a task file named ``bad-\xff.json``), and no message is megabytes long. The
-   exception a phase raised is redacted in place as it leaves the check (:func:`_scrubbed`),
-   so nothing made from it (``--debug``'s trace, a plugin's hook) holds a secret either.
+   exception a phase raised is redacted in place as it leaves the check (the setup, call
+   and teardown wrappers below), so nothing made from it (``--debug``'s trace, a plugin's
+   hook, a log) holds a secret either.
 
 This module owns ``pytest_runtest_protocol`` for the suite's checks: it runs the check
 with pytest's own :func:`~_pytest.runner.runtestprotocol`, without logging, and logs the

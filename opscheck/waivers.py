@@ -26,9 +26,10 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from opscheck import settings
-from opscheck.inventory import InventoryError, parse_toml, read_text, validate
+from opscheck.inventory import InventoryError, validate
 from opscheck.outcomes import WAIVER, results
 from opscheck.settings import Setting, on_controller
+from opscheck.tomlfile import parse_toml, read_text
 
 settings.declare(Setting("waivers", "waivers TOML file: known failures accepted until an "
                          "expiry date", metavar="PATH"))
