@@ -7,17 +7,14 @@ conftest is not involved) with the opscheck plugins loaded by ``-p``, over the r
 
 from __future__ import annotations
 
+import importlib
 import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
-# Imported once here, so in-process runs reuse them: the settings registry (and a module that
-# declares into it at import) must be one copy for every run, not a fresh one per run.
-import opscheck.selection
-import opscheck.settings
-import opscheck.suite  # noqa: F401
+import opscheck.suite  # noqa: F401 - imported once here, so in-process runs reuse it
 from opscheck.kinds import KINDS, model_for, target_for
 
 # In-process pytester runs drop the modules first imported during a run; a module imported
@@ -26,6 +23,18 @@ from opscheck.kinds import KINDS, model_for, target_for
 for _kind in KINDS:
     model_for(_kind)
     target_for(_kind)
+
+
+# The same for the suite's plugin modules: a run that imports opscheck.settings afresh while
+# the opscheck package still holds the previous run's module as its attribute (what
+# ``from opscheck import settings`` reads) would declare settings in one registry and add
+# options from another ("unknown configuration value: 'opscheck_checks'").
+def _import_plugins(names: list[str]) -> None:
+    for name in names:
+        _import_plugins(list(getattr(importlib.import_module(name), "pytest_plugins", [])))
+
+
+_import_plugins(["opscheck.suite"])
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS = REPO / "checks"
