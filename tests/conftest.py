@@ -8,7 +8,6 @@ conftest is not involved) with the opscheck plugins loaded by ``-p``, over the r
 from __future__ import annotations
 
 import importlib
-import os
 import textwrap
 from pathlib import Path
 
@@ -38,7 +37,8 @@ _import_plugins(["opscheck.suite"])
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS = REPO / "checks"
-PLUGIN_ARGS = ["-p", "opscheck.suite", "-p", "proof"]  # proof: the matrix's recorder
+# tests.proof: the proof matrix's recorder (importable wherever the repository is on the path)
+PLUGIN_ARGS = ["-p", "opscheck.suite", "-p", "tests.proof"]
 INI = """\
 [pytest]
 addopts = --strict-markers --strict-config -p no:cacheprovider -rfEsw
@@ -90,7 +90,7 @@ class Suite:
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
           request: pytest.FixtureRequest) -> Suite:
     monkeypatch.delenv("OPSCHECK_INVENTORY", raising=False)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), str(REPO / "tests")]))
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
     monkeypatch.setenv("OPSCHECK_PROOF_SELFTEST", request.node.nodeid)  # for the recorder
     monkeypatch.setenv("OPSCHECK_STATE_DIR", str(pytester.path))  # state beside the inventory
     return Suite(pytester)

@@ -1,4 +1,4 @@
-"""The proof matrix's recorder: a plugin of every run a self-test starts (``-p proof``).
+"""The proof matrix's recorder: a plugin of every run a self-test starts (``-p tests.proof``).
 
 It appends one JSON line to ``$OPSCHECK_PROOF_LOG`` for each check of the suite's
 ``checks/`` that failed on its own condition (or found its component unreachable), or passed

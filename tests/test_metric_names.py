@@ -17,7 +17,8 @@ from conftest import CHECKS
 #: item (a mount, a container, a folder, a probe, a GPU's index and name), never from what
 #: the component answered this time
 FIXED = {"mount", "container", "checkpoint_dir", "folder", "layout.dead_letter", "label",
-         "gpu_component.label(i)", "minutes", "probe.name", "query.name", "query.window"}
+         "gpu_component.label(i)", "minutes", "probe.name", "query.name", "query.window",
+         "metric.name", "cost.name", "function"}
 
 
 def metric_names() -> list[tuple[str, int, ast.expr]]:
