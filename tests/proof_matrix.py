@@ -7,8 +7,8 @@ this plugin writes ``build/proof-matrix.json``: for each check
 (``checks/redis/test_capacity.py::test_redis_memory_used``), the self-tests in which it failed
 or warned for real. A run of the whole self-test suite (``pytest tests``, no ``-k``/``-m``,
 or any run with ``OPSCHECK_PROOF_STRICT=1``) fails when a check was never seen failing,
-except the ones listed in :func:`excused` with the reason (hardware or an init system this
-machine lacks).
+except the ones listed in :func:`excused` with the reason (hardware, swap or an init system
+this machine lacks: each excuse is decided on the machine that runs the session).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ CHECKS = REPO / "checks"
 LOG = REPO / "build" / "proof-records.jsonl"
 MATRIX = REPO / "build" / "proof-matrix.json"
 MISSING = pytest.StashKey[list[str]]()
+OWNER = pytest.StashKey[bool]()
 
 
 def all_checks() -> dict[tuple[str, str], str]:
@@ -62,6 +63,13 @@ def _systemd() -> bool:
     return bool(out.strip()) and "offline" not in out
 
 
+def _swap() -> bool:
+    meminfo = Path("/proc/meminfo")
+    text = meminfo.read_text() if meminfo.exists() else ""
+    return any(line.split()[1] != "0" for line in text.splitlines()
+               if line.startswith("SwapTotal:"))
+
+
 def excused() -> dict[str, str]:
     """Checks that cannot be seen failing on this machine, with the reason."""
     reasons: dict[str, str] = {}
@@ -69,6 +77,10 @@ def excused() -> dict[str, str]:
         gpu = "needs a GPU and its NVML driver (none here; the device machine has one)"
         reasons.update({cid: gpu for (file, _), cid in all_checks().items()
                         if cid.startswith("checks/gpu/")})
+    if not _swap():
+        reasons["checks/host/test_resources.py::test_swap_used"] = (
+            "needs a host with swap configured (SwapTotal is 0 here, so the check skips: "
+            "'has no swap configured'); a container cannot swapon")
     if not _systemd():
         reasons["checks/host/test_services.py::test_unit_active"] = (
             "needs a host whose PID 1 is systemd (this container has none; "
@@ -77,10 +89,14 @@ def excused() -> dict[str, str]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):  # once, before any worker starts
+    """The outermost session owns the log: it empties it once, before any worker starts;
+    xdist workers and any self-test run that a self-test starts inherit the variable."""
+    owner = "OPSCHECK_PROOF_LOG" not in os.environ and not hasattr(config, "workerinput")
+    config.stash[OWNER] = owner
+    if owner:
         LOG.parent.mkdir(parents=True, exist_ok=True)
         LOG.write_text("")
-    os.environ["OPSCHECK_PROOF_LOG"] = str(LOG)
+        os.environ["OPSCHECK_PROOF_LOG"] = str(LOG)
 
 
 def matrix() -> dict[str, Any]:
@@ -116,7 +132,7 @@ def whole_suite(config: pytest.Config) -> bool:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
-    if hasattr(config, "workerinput"):
+    if not config.stash.get(OWNER, False):
         return
     result = matrix()
     MATRIX.write_text(json.dumps(result, indent=2) + "\n")
