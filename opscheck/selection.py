@@ -53,6 +53,10 @@ def site_folders(config: pytest.Config) -> list[Path]:
     return _given(config, settings.get(config, "checks"))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    settings.addoption(parser)  # imported after opscheck.plugin's own call: add --checks here
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser,
                                   args: list[str]) -> None:
