@@ -38,7 +38,7 @@ def test_process_command_line_running(host_component, cmdline):
     """Processes whose command line matches a pattern (``pgrep -f`` sense) number between
     the entry's min and max (``[[components.process_commands]]``)."""
     found = host_component.command_lines(cmdline.pattern)
-    shown = "; ".join(f"{pid} {line[:80]}" for pid, line in found[:5])
+    shown = "; ".join(f"{pid} {line[:160]}" for pid, line in found[:5])
     action = f". Action: {cmdline.action}" if cmdline.action else ""
     assert len(found) >= cmdline.min, (
         f"{host_component}: {len(found)} process(es) with a command line matching "
