@@ -67,7 +67,9 @@ class Command(BaseModel):
     run: list[str] | str = Field(description="argv list (run as is, no shell), or a string: "
                                  "split like a shell's, or given to sh -c with shell = true")
     shell: bool = Field(default=False, description="run `run` with sh -c (pipelines, $VARS)")
-    cwd: str | None = Field(default=None, description="working folder on the host")
+    cwd: str | None = Field(default=None, description=(
+        "working folder on the host (on local://, relative to the inventory's folder; "
+        "default: where opscheck runs)"))
     env: dict[str, str] = Field(default_factory=dict, description=(
         "variables for the command, each from a variable of opscheck's environment by name: "
         "{ TOKEN = \"GITHUB_TOKEN\" } (local:// hosts only: values never go on a command line)"))

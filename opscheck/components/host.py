@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import re
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from opscheck.commands import Command
 from opscheck.components import Component
@@ -86,7 +94,7 @@ class HostComponent(Component):
     thresholds: HostThresholds = Field(default_factory=HostThresholds)
 
     @model_validator(mode="after")
-    def _entries(self) -> HostComponent:
+    def _entries(self, info: ValidationInfo) -> HostComponent:
         for field in ("commands", "logs", "process_commands"):
             names = [entry.name for entry in getattr(self, field)]
             twice = sorted({n for n in names if names.count(n) > 1})
@@ -94,7 +102,10 @@ class HostComponent(Component):
                 raise ValueError(f"two {field} entries are named {twice[0]!r}; give each a "
                                  "unique name")
         remote = not self.spec.startswith("local://")
+        base = (info.context or {}).get("base")
         for command in self.commands:
+            if command.cwd and not remote and base is not None:
+                command.cwd = os.path.join(base, os.path.expanduser(command.cwd))
             if command.env and remote:
                 raise ValueError(
                     f"command {command.name!r}: env passes values from opscheck's own "
