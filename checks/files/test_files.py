@@ -94,9 +94,9 @@ def test_git_tree_clean(files_component, repo):
 
 @pytest.mark.deep
 @pytest.mark.files
-def test_git_fsck(files_component, repo):
+def test_git_fsck(files_component, git_repo):
     """``git fsck --full`` finds no corrupt or missing objects (SRO: after any restore)."""
-    for tree in files_component.repos(repo):
+    for tree in files_component.repos(git_repo):
         damage = files_component.git_fsck(tree)
         assert not damage, (f"{files_component}: git fsck in {tree} {damage}; expected no "
                             "corrupt or missing objects. Action: restore the repository from "

@@ -209,6 +209,8 @@ class GitRepo(BaseModel):
         "not checked"))
     commit_age: Threshold | None = Field(default=None, description=(
         "levels on the last commit's age ({ warning = 24, critical = 48 }, unit h)"))
+    clean: bool = Field(default=True, description=(
+        "the tree must be clean (false for working trees agents write in)"))
 
     @field_validator("path")
     @classmethod
@@ -239,7 +241,7 @@ class FilesThresholds(Thresholds):
 class FilesComponent(Component):
     kind: Literal["files"] = "files"
     ITEMS: ClassVar[dict[str, str]] = {
-        "state_file": "parse", "checkpoint_dir": "checkpoints", "repo": "git",
+        "state_file": "parse", "checkpoint_dir": "checkpoints", "repo": "git", "git_repo": "git",
         "git_head": "git", "git_commit": "git", "existing": "exists", "file_key": "keys",
         "text_match": "text", "file_limit": "limits"}
 
@@ -306,7 +308,10 @@ class FilesComponent(Component):
         return handler(data)
 
     def items(self, argname: str) -> list[Any]:
-        """The git entries a head or commit-age check applies to: those that ask for it."""
+        """The git entries a clean-tree, head or commit-age check applies to: those that ask
+        for it (``repo``: clean trees; ``git_repo``: every entry)."""
+        if argname == "repo":
+            return [r for r in self.git if r.clean]
         if argname == "git_head":
             return [r for r in self.git if r.branch]
         if argname == "git_commit":

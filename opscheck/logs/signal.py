@@ -87,6 +87,15 @@ class LogSignal(BaseModel):
             raise ValueError(f"pattern {value!r} is not a regular expression ({exc})") from None
         return value
 
+    @field_validator("files")
+    @classmethod
+    def _paths(cls, value: list[str]) -> list[str]:
+        for path in value:
+            if not (path.startswith("/") or path.startswith("~/")):
+                raise ValueError(f"log file {path!r} must be absolute (or start with ~/, the "
+                                 "host user's home): it is read on the host")
+        return value
+
     @field_validator("window")
     @classmethod
     def _window(cls, value: str) -> str:

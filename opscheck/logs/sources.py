@@ -34,6 +34,8 @@ def glob_word(path: str) -> str:
     """``path`` as one sh word whose glob parts expand and whose other parts are quoted;
     ValueError when a glob part holds a character the shell would read as more."""
     parts = []
+    if path.startswith("~/"):  # the target user's home: $HOME, expanded by the shell
+        return "\"$HOME\"/" + glob_word(path[2:]) if path[2:] else "\"$HOME\""
     for segment in path.split("/"):
         if GLOB.search(segment):
             if not GLOB_SAFE.match(segment):
@@ -93,20 +95,20 @@ class Reader:
         for path in self.signal.files:
             word = glob_word(path)
             words += [word, word + ".[0-9]*"] if self.signal.rotated else [word]
-        script = ("date +%s; for f in " + " ".join(words) + "; do [ -f \"$f\" ] && "
-                  "stat -L -c '%s %Y %n' -- \"$f\"; done; true")
+        script = ("date +%s; printf '%s\\n' \"$HOME\"; for f in " + " ".join(words) +
+                  "; do [ -f \"$f\" ] && stat -L -c '%s %Y %n' -- \"$f\"; done; true")
         ran = self.sh(script, 4 * 1_048_576)
         if ran.exit_status != 0:
             raise CouldNotRun(f"{self.signal.name}: listing {self.signal.source} exited "
                               f"{ran.exit_status}: {ran.text('stderr').strip()[:200]}")
         rows = ran.text("stdout").splitlines()
-        now = float(rows[0])
+        now, home = float(rows[0]), rows[1]
+        patterns = [home + p[1:] if p.startswith("~/") else p for p in self.signal.files]
         found = {}
-        for row in rows[1:]:
+        for row in rows[2:]:
             size, mtime, name = row.split(" ", 2)
             found[name] = LogFile(name, int(size), float(mtime))
-        bases = sorted(n for n in found if any(fnmatch.fnmatchcase(n, p)
-                                               for p in self.signal.files))
+        bases = sorted(n for n in found if any(fnmatch.fnmatchcase(n, p) for p in patterns))
         sibling = re.compile(r"^(?P<base>.+)\.(?P<n>\d+)(?:\.gz)?$")
         chains = []
         for base in bases:
