@@ -244,3 +244,14 @@ def test_command_and_process_match_inside_a_podman_container(suite, podman_servi
         "stderr: ls: cannot access '/var/run/docker.sock': No such file or directory. "
         "Action: mount the socket into wave-dozzle (WV:400)",
     ])
+
+
+def test_relative_cwd_is_the_inventory_folder_on_local_hosts(suite):
+    (suite.path / "scripts").mkdir()
+    script = suite.path / "scripts" / "health-check.sh"
+    script.write_text("#!/bin/sh\necho all services healthy\n")
+    script.chmod(0o755)
+    suite.inventory(host(command("script", 'run = ["./scripts/health-check.sh"]\ncwd = "."\n'
+                                 'stdout_matches = "healthy"')))
+    result = run(suite)
+    result.assert_outcomes(passed=1)

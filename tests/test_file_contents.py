@@ -201,3 +201,11 @@ def test_bad_files_entry_is_a_usage_error(suite, body, message):
     assert result.ret == 4, result.stdout.str()
     assert "components[0] (cfg)" in result.stderr.str()
     assert message in result.stderr.str()
+
+
+def test_git_glob_matching_no_tree_skips_saying_so(suite, tmp_path):
+    suite.inventory(files(f'git = [{{ path = "{tmp_path}/worktrees/*", branch = "*", '
+                          'clean = false }]\n'))
+    result = run(suite, "-k", "git", "-rs")
+    result.assert_outcomes(skipped=2)  # the branch check and fsck; clean = false: no clean
+    result.stdout.fnmatch_lines(["*cfg: no folder matches the git glob */worktrees/*"])

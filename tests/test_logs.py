@@ -347,3 +347,17 @@ def test_bad_log_signal_is_a_usage_error(suite, body, message):
 
 def test_gzip_is_needed_only_for_compressed_siblings():
     assert shutil.which("gzip"), "gzip reads the .gz siblings"
+
+
+def test_a_log_under_the_host_users_home(suite, tmp_path, monkeypatch):
+    """``~/.mcp/logs/server.log`` (TD:160): ``~/`` is the host user's $HOME, there."""
+    home = tmp_path / "home"
+    (home / ".mcp" / "logs").mkdir(parents=True)
+    write_log(home / ".mcp" / "logs" / "server.log", [(30, "ERROR tool call failed")])
+    monkeypatch.setenv("HOME", str(home))
+    suite.inventory(host(signal("mcp", 'files = ["~/.mcp/logs/server.log"]\npattern = "ERROR"\n'
+                                'window = "1h"\nwarning = 1')))
+    result = run(suite)
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*box log mcp: lines matching /ERROR/ in the last 1h of "
+                                 "~/.mcp/logs/server.log 1 lines ≥ warning 1 lines*"])
