@@ -44,9 +44,9 @@ def write(path: Path, size: int) -> int:
     return count
 
 
-def whole(path: Path, window: float) -> tuple[int, int]:
-    """(matches, bytes read) reading every line and dating it."""
-    parse, start, regex = parser("iso"), time.time() - window, re.compile("ERROR")
+def whole(path: Path, start: float) -> tuple[int, int]:
+    """(matches, bytes read) reading every line and dating it, from ``start`` on."""
+    parse, regex = parser("iso"), re.compile("ERROR")
     matched = size = 0
     with path.open("r", buffering=1 << 20) as f:
         for line in f:
@@ -77,16 +77,17 @@ def main() -> None:
                 "critical": 10**9, "max_read": 2 * 1024**3}])
             target = HostTarget.open(component)
             signal = component.logs[0]
-            best, tally = float("inf"), None
+            best, tally, start = float("inf"), None, 0.0
             for _ in range(opts.runs):
+                start = int(time.time()) - signal.seconds  # the host's `date +%s`, as opscheck
                 t0 = time.perf_counter()
                 tally = target.log_tally(signal)
                 best = min(best, time.perf_counter() - t0)
             t0 = time.perf_counter()
-            matched, size = whole(log, signal.seconds)
+            matched, size = whole(log, start)
             naive = time.perf_counter() - t0
             assert tally is not None
-            same = "" if abs(tally.matched - matched) <= 1 else f" (whole-file {matched}!)"
+            same = "" if abs(tally.matched - matched) <= 2 else f" (whole-file {matched}!)"
             print(f"{window:>7} {best:>11.3f} {tally.bytes_read:>12,} {naive:>13.2f} "
                   f"{size:>14,} {tally.matched:>8}{same}")
     sys.stdout.flush()
