@@ -32,10 +32,17 @@ import re
 import shlex
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from opscheck import secrets
-from opscheck.components import NAME
+from opscheck.components import NAME, unset
 from opscheck.components.http import JsonCondition, lookup
 from opscheck.errors import CheckFailed
 from opscheck.shell import IDENTIFIER, Ran
@@ -113,11 +120,12 @@ class Command(BaseModel):
     @field_validator("stdout_matches", "stdout_not_matches", "stderr_matches",
                      "stderr_not_matches", "value")
     @classmethod
-    def _regex(cls, value: str | None, info: Any) -> str | None:
-        if info.field_name == "value" and value == "first":
+    def _regex(cls, value: str | None, info: ValidationInfo) -> str | None:
+        key = str(info.field_name)
+        if key == "value" and value == "first":
             return value
-        value = pattern(value, info.field_name)
-        if info.field_name == "value" and value is not None \
+        value = pattern(value, key)
+        if key == "value" and value is not None \
                 and "value" not in re.compile(value).groupindex:
             raise ValueError(f"value {value!r} has no group named value; write \"first\" or "
                              "a regex like 'cost: (?P<value>[0-9.]+)'")
@@ -125,15 +133,14 @@ class Command(BaseModel):
 
     @field_validator("env")
     @classmethod
-    def _env(cls, value: dict[str, str]) -> dict[str, str]:
+    def _env(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
         for name, var in value.items():
             if not (IDENTIFIER.match(name) and IDENTIFIER.match(var)):
                 raise ValueError(f"env {name} = {var!r}: give a variable name for the command "
                                  "and the name of the variable holding its value, e.g. "
                                  "{ TOKEN = \"GITHUB_TOKEN\" }")
             if secrets.resolve(var) is None:
-                raise ValueError(f"environment variable {var} (named by env.{name}) is not "
-                                 f"set; export {var} before running, or remove it")
+                unset(info, var, f"env.{name}")  # reported with every other unset variable
         return value
 
     @model_validator(mode="after")

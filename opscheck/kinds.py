@@ -68,8 +68,10 @@ KINDS: dict[str, Kind] = _kinds(
     ("nats", "a NATS server, its monitoring port and JetStream"),
     ("queue", "a file task queue: one folder per state, one JSON file per task"),
     ("files", "state and control files, checkpoints, git checkouts"),
-    ("backup", "a set of backups on disk: fresh, whole, readable, restorable"),
+    ("backup", "a set of backups on disk or in S3: fresh, whole, readable, restorable"),
     ("tcp", "a TCP port that must accept connections"),
+    ("aws", "an AWS account and region (boto3): CloudWatch alarms and metrics, cost, "
+            "Lambda, ECS"),
 )
 
 

@@ -34,6 +34,10 @@ settings.declare(Setting(
     default=(), convert=_folders, action="append", metavar="DIR"))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    settings.addoption(parser)  # pytest may import this module after opscheck.plugin's own
+
+
 def suite_checks() -> Path:
     """The suite's own checks folder (``checks/`` of the checkout or of the install)."""
     return SUITE / "checks"
@@ -51,10 +55,6 @@ def _given(config: pytest.Config, value: object) -> list[Path]:
 def site_folders(config: pytest.Config) -> list[Path]:
     """The site check folders in force (command line, environment, ini; not the inventory)."""
     return _given(config, settings.get(config, "checks"))
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    settings.addoption(parser)  # imported after opscheck.plugin's own call: add --checks here
 
 
 @pytest.hookimpl(tryfirst=True)
