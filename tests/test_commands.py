@@ -123,13 +123,23 @@ def test_slow_command_is_killed_with_its_whole_process_group_at_the_deadline(sui
     result = run(suite)
     elapsed = time.monotonic() - started
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["box: command slow (*) took longer than 1.* s and was killed "
-                                 "with its process group; no output."])
+    result.stdout.fnmatch_lines(["box: command slow (*) took longer than 1 s and was killed "
+                                 "with its process group (raise the entry's timeout); "
+                                 "no output."])
     deadline = time.monotonic() + 5
     while (_alive(f"sleep {a}") or _alive(f"sleep {b}")) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(f"sleep {a}") and not _alive(f"sleep {b}"), "a child outlived the check"
     assert elapsed < 15, f"the run took {elapsed:.1f} s"
+
+
+def test_a_timeout_past_pytest_timeouts_limit_is_kept_under_it(suite):
+    suite.inventory(host(command("long", 'run = ["sleep", "30"]\ntimeout = 600')))
+    result = run(suite, "--timeout=4")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["box: command long (`sleep 30`) took longer than 3.4 s and was "
+                                 "killed with its process group (it is kept under "
+                                 "pytest-timeout's 4 s: run with --timeout=706); no output."])
 
 
 def test_command_that_floods_its_output_is_capped(suite):

@@ -13,15 +13,16 @@ from opscheck.errors import CheckFailed
 
 
 @pytest.mark.host
-def test_command_answers(host_component, command, measure):
+def test_command_answers(host_component, command, command_limit, measure):
     """A command probe's answer is as expected: exit status, output patterns, JSON, number
     (``[[components.commands]]``; the tier is the entry's)."""
-    ran = host_component.command(command)
+    ran = host_component.command(command, command_limit.seconds)
     where = f"{host_component}: command {command.name} (`{command.shown}`)"
     action = f" Action: {command.action}" if command.action else ""
     if ran.timed_out:
-        pytest.fail(f"{where} took longer than {ran.seconds:.1f} s and was killed with its "
-                    f"process group; {excerpt(ran)}.{action}", pytrace=False)
+        pytest.fail(f"{where} took longer than {command_limit.seconds:g} s and was killed with "
+                    f"its process group ({command_limit.fix}); {excerpt(ran)}.{action}",
+                    pytrace=False)
     try:
         problems = command.problems(ran)
         number = command.number(ran) if command.value or command.value_path else None
