@@ -23,12 +23,13 @@ import pytest
 from opscheck.components.host import HostComponent
 from opscheck.targets.host import HostTarget
 
-NOW = time.time()
 JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
 
 
 def stamp(age: float) -> str:
-    return dt.datetime.fromtimestamp(NOW - age).strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+    """A Python-logging timestamp ``age`` seconds ago (ages are taken from the moment the
+    line is written: a long self-test run must not age the fixtures)."""
+    return dt.datetime.fromtimestamp(time.time() - age).strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
 
 
 def write_log(path: Path, entries: list[tuple[float, str]], mtime_age: float | None = None,
@@ -39,7 +40,8 @@ def write_log(path: Path, entries: list[tuple[float, str]], mtime_age: float | N
             f.write(f"{stamp(age)} app {text}\n" if age is not None else f"{text}\n")
     if mtime_age is None:
         mtime_age = min(a for a, _ in entries if a is not None)
-    os.utime(path, (NOW - mtime_age, NOW - mtime_age))
+    when = time.time() - mtime_age
+    os.utime(path, (when, when))
     return path
 
 
@@ -148,19 +150,21 @@ def test_lines_without_timestamps_are_refused_unless_dated_by_mtime(suite, tmp_p
         "box log by-mtime: lines matching /ERROR/ in the last 5m of */plain.log 2 lines ≥ "
         "critical 2 lines*",
     ])
-    os.utime(log, (NOW - 600, NOW - 600))  # older than the window: none of its lines count
+    old = time.time() - 600  # older than the window: none of its lines count
+    os.utime(log, (old, old))
     result = run(suite, "-k", "by-mtime")
     result.assert_outcomes(passed=1)
 
 
 def test_syslog_epoch_and_common_log_format_timestamps(suite, tmp_path):
-    now = dt.datetime.fromtimestamp(NOW)
+    at = time.time()
+    now = dt.datetime.fromtimestamp(at)
     syslog, epoch, clf = tmp_path / "syslog", tmp_path / "epoch.log", tmp_path / "access.log"
     old, new = now - dt.timedelta(hours=2), now - dt.timedelta(seconds=30)
     syslog.write_text(f"{old:%b %e %H:%M:%S} host litellm[1]: model swap\n"
                       f"{new:%b %e %H:%M:%S} host litellm[1]: model swap\n")
-    epoch.write_text(f"{NOW - 7200:.3f} swap\n{NOW - 30:.3f} swap\n{NOW - 20:.3f} swap\n")
-    utc = dt.datetime.fromtimestamp(NOW - 10, dt.UTC)
+    epoch.write_text(f"{at - 7200:.3f} swap\n{at - 30:.3f} swap\n{at - 20:.3f} swap\n")
+    utc = dt.datetime.fromtimestamp(at - 10, dt.UTC)
     clf.write_text(f'127.0.0.1 - - [{utc:%d/%b/%Y:%H:%M:%S} +0000] "GET / HTTP/1.1" 503 0\n')
     suite.inventory(host(
         signal("syslog", f'files = ["{syslog}"]\ntimestamp = "syslog"\npattern = "swap"\n'
@@ -225,9 +229,9 @@ def journal(tmp_path) -> Path:
                ("litellm", 60, "request ok"), ("litellm", 5, "cache_hit"),
                ("llama-inference", 30, "CUDA error: out of memory"),
                ("llama-inference", 20, "swapping model")]
-    export = []
+    export, now = [], time.time()
     for i, (unit, age, message) in enumerate(entries):
-        usec = int((NOW - age) * 1e6)
+        usec = int((now - age) * 1e6)
         export.append(f"__CURSOR=c{i}\n__REALTIME_TIMESTAMP={usec}\n__MONOTONIC_TIMESTAMP="
                       f"{usec}\n_BOOT_ID=6f0c3e1b2a4d4e5f8a9b0c1d2e3f4a5b\n_SYSTEMD_UNIT="
                       f"{unit}.service\nSYSLOG_IDENTIFIER={unit}\n_HOSTNAME=dreamteam\n"
