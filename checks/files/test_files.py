@@ -58,8 +58,9 @@ def test_text_matches(files_component, text_match):
 def test_file_limit(files_component, file_limit, measure):
     """The newest matching file's age, or the matching files' total size, against levels
     (``[[components.limits]]``, at the entry's tier)."""
-    value, what = files_component.limit_value(file_limit)
-    measure(what, round(value, 3), file_limit.threshold())
+    value, what = files_component.limit_value(file_limit)  # what: "age of 2026-01-07.md"
+    measure(f"{file_limit.measure} of {file_limit.path}", round(value, 3),
+            file_limit.threshold(), detail=what.partition(" of ")[2])
 
 
 @pytest.mark.standard
