@@ -22,6 +22,7 @@ from .base import (
     make_owned_tempdir,
     require_binary,
 )
+from .hostile import GarbageServer, StallingProxy, TricklingServer
 from .http import HTTPServer, RecordedRequest, Route
 from .nats import NatsServer
 from .podman import PodmanService
@@ -33,6 +34,7 @@ from .tls import make_self_signed_cert
 
 try:  # the fixtures need pytest; the classes work without it
     from .fixtures import (
+        hostile,
         http_server,
         nats_server,
         nats_server_factory,
@@ -53,6 +55,7 @@ __all__ = [
     "PG_VERSION",
     "STARTUP_TIMEOUT",
     "STOP_TIMEOUT",
+    "GarbageServer",
     "HTTPServer",
     "MissingBinaryError",
     "NatsServer",
@@ -64,9 +67,12 @@ __all__ = [
     "Route",
     "ServerError",
     "SilentServer",
+    "StallingProxy",
+    "TricklingServer",
     "_ServerProcess",
     "_pg_bindir",
     "free_port",
+    "hostile",
     "http_get",
     "http_server",
     "log_tail",

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from .base import MissingBinaryError, ServerError, _ServerProcess, make_owned_tempdir
+from .hostile import GarbageServer, StallingProxy, TricklingServer
 from .http import HTTPServer
 from .nats import NatsServer
 from .podman import PodmanService
@@ -136,3 +137,18 @@ def podman_service() -> Iterator[PodmanService]:
     """A private podman API service (vfs storage, no network, runc when installed)."""
     with _serving_in_tempdir("opscheck-podman-", PodmanService) as service:
         yield service
+
+
+@pytest.fixture
+def hostile() -> Iterator[Callable[..., SilentServer]]:
+    """Factory of started misbehaving peers, all stopped after the test:
+    ``hostile("trickle", head, trickle)``, ``hostile("garbage")``, ``hostile("silent")``,
+    ``hostile("stall", upstream_port)`` (keyword arguments go to the class, ``unix=PATH``)."""
+    classes: dict[str, type[SilentServer]] = {
+        "silent": SilentServer, "trickle": TricklingServer, "garbage": GarbageServer,
+        "stall": StallingProxy}
+    with contextlib.ExitStack() as stack:
+        def make(kind: str, *args: Any, **kwargs: Any) -> SilentServer:
+            return stack.enter_context(classes[kind](*args, **kwargs))
+
+        yield make
