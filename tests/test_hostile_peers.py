@@ -28,7 +28,7 @@ import pytest
 import redis  # noqa: F401
 import requests  # noqa: F401
 from backup_data import HOUR, pg_dump, pg_source, set_age
-from servers import SilentServer, StallingProxy
+from servers import SilentServer
 from servers.hostile import (
     HTTP_BODY_TRICKLE,
     HTTP_HEADER_TRICKLE,
@@ -38,7 +38,6 @@ from servers.hostile import (
 from test_backup import backup_entry
 
 from opscheck.distribute import component_scope
-from opscheck.targets.backup import scratch
 
 TIMEOUT = 1
 BACKSTOP = 20  # pytest-timeout of every check: a check it ends is no deadline of ours
@@ -184,3 +183,60 @@ def test_one_check_waits_then_the_rest_could_not_run(suite, peers, kind, peer):
         assert len(found[name].waited) == 1, f"{name}: no check waited for the deadline"
     assert_one_line(name, peer, output)
     assert hostile.connection_count == 1, "the component was connected to more than once"
+
+
+@pytest.mark.parametrize("peer", PEERS)
+def test_under_two_workers_each_component_waits_once(suite, peers, peer):
+    """One component of every network kind, all hostile, under ``-n 2``: each waits once."""
+    started: dict[str, tuple[str, SilentServer]] = {}
+    for kind, kind_peer in CASES:
+        if kind_peer == peer or (peer == "trickle" and kind_peer == "stall"):
+            started[f"{kind}-{kind_peer}"] = (kind, peers.start(kind, kind_peer))
+    suite.inventory(f"[system]\ntimeout = {TIMEOUT}\n" + "".join(
+        entry(name, kind, hostile, peers.real) for name, (kind, hostile) in started.items()))
+    output, found = run(suite, {KINDS[kind].checks for kind, _ in started.values()},
+                        workers=True)
+    for name, (kind, hostile) in started.items():
+        assert_waited_once(name, found[name], KINDS[kind], output)
+        if peer != "garbage":
+            assert len(found[name].waited) == 1, f"{name}: no check waited for the deadline"
+        assert_one_line(name, peer, output)
+        assert hostile.connection_count == 1, f"{name} was connected to more than once"
+
+
+def scratch_dbs(server) -> list[str]:
+    return server.psql("SELECT datname FROM pg_database WHERE datname LIKE "
+                       "'opscheck_restore%'").split()
+
+
+@pytest.mark.parametrize("workers", [False, True], ids=["sequential", "n2"])
+@pytest.mark.parametrize("stalls", ["restore-server", "source"])
+def test_deep_restore_against_a_stalling_server_fails_at_its_timeout(
+        suite, hostile, postgres_server_session, tmp_path, stalls, workers):
+    """restore_timeout = 20, timeout = 1: the server stops answering after the handshake;
+    the restore check fails in one line at the timeout, leaves no scratch database, and
+    the backup's other checks (its files) still pass."""
+    server = postgres_server_session
+    db = pg_source(server, rows=10)
+    (tmp_path / "b").mkdir()
+    set_age(pg_dump(server, db, tmp_path / "b" / "backup-1.dump"), HOUR)
+    proxy = hostile("stall", server.port)
+    real, stalled = (f"postgresql://postgres@127.0.0.1:{port}/{db}"
+                     for port in (server.port, proxy.port))
+    source, restore = (real, stalled) if stalls == "restore-server" else (stalled, real)
+    suite.inventory(f'[system]\ntimeout = {TIMEOUT}\n[[components]]\nname = "live"\n'
+                    f'kind = "postgres"\ndsn = "{source}"\n'
+                    + backup_entry("nightly", tmp_path / "b", "*.dump", "pg_custom",
+                                   source="live", restore_dsn=restore, tables=["stories"],
+                                   restore_timeout=20.0, scratch_dir=str(tmp_path)))
+    output, found = run(suite, {"backup"}, workers)
+    nightly = found["nightly"]
+    assert nightly.outcomes["failure"] == 1 and nightly.outcomes["error"] == 0, output[-3000:]
+    assert nightly.outcomes["passed"] >= 1, dict(nightly.outcomes)
+    assert len(nightly.waited) == 1 and nightly.waited[0] < 20 / 2, nightly.waited
+    pytest.LineMatcher(output.splitlines()).fnmatch_lines([
+        f"nightly: restoring backup-1.dump: PostgreSQL at 127.0.0.1:{proxy.port}/{db}: "
+        "no complete answer within the timeout of 1 s"])
+    assert proxy.handshakes == 1
+    assert scratch_dbs(server) == []
+    assert not list(tmp_path.glob("opscheck-restore-*"))
