@@ -7,7 +7,7 @@ ever, and psycopg has no client-side bound after connecting at all (``statement_
 the server's). None of them has a total-time option; nats-py is asyncio, where
 ``asyncio.timeout`` is one (the nats kind uses it).
 
-:meth:`Watch.bounded` gives one operation ``seconds`` in all. At the deadline a timer thread
+:meth:`Watch.bounded` gives one operation ``seconds`` in all. At the deadline one thread
 shuts down (``shutdown(2)``, safe from another thread) every socket of the watch: the
 blocked read returns at once, and the operation raises ``TimeoutError`` (``no complete
 answer within the timeout of 2 s``), so the suite marks the component unreachable
@@ -24,24 +24,66 @@ first.
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import os
 import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _local = threading.local()  # .active: the watches whose operation this thread is running
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """Every socket a thread connects while one of its watches runs joins that watch (an
+    audit hook must never raise: it would fail the connect)."""
     if event == "socket.connect":
-        for watch in getattr(_local, "active", ()):
-            watch.add_fd(args[0].fileno())
+        with contextlib.suppress(Exception):
+            for watch in getattr(_local, "active", ()):
+                watch.add_fd(args[0].fileno())
 
 
 sys.addaudithook(_audit)
+
+
+class _Alarms:
+    """One daemon thread that calls each armed alarm at its time, unless it was disarmed
+    first (a thread per operation would cost more than a Redis command)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, list[Callable[[], None] | None]]] = []
+        self._count = itertools.count()
+        self._pid = 0  # the process whose thread runs (a forked child starts its own)
+
+    def arm(self, when: float, alarm: Callable[[], None]) -> list[Callable[[], None] | None]:
+        """Call ``alarm()`` at ``when`` (monotonic); ``entry[0] = None`` disarms it."""
+        entry: list[Callable[[], None] | None] = [alarm]
+        with self._cond:
+            if self._pid != os.getpid():
+                self._pid, self._heap = os.getpid(), []
+                threading.Thread(target=self._run, name="opscheck-deadlines",
+                                 daemon=True).start()
+            heapq.heappush(self._heap, (when, next(self._count), entry))
+            if self._heap[0][2] is entry:
+                self._cond.notify()
+        return entry
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._cond.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
+                alarm = heapq.heappop(self._heap)[2][0]
+            if alarm is not None:
+                with contextlib.suppress(Exception):
+                    alarm()
+
+
+_alarms = _Alarms()
 
 
 class Watch:
@@ -102,24 +144,30 @@ class Watch:
             return
         limit = self.seconds if seconds is None else seconds
         end = time.monotonic() + limit
-        fired = threading.Event()
+        state = {"over": False, "fired": False}  # over: the block ended; fired: the timer
+        lock = threading.Lock()  # one or the other comes first, never both
 
         def fire() -> None:
-            fired.set()
+            with lock:
+                if state["over"]:
+                    return
+                state["fired"] = True
             self.shut()
 
-        timer = threading.Timer(max(0.0, limit), fire)
-        timer.daemon = True
+        alarm = _alarms.arm(end, fire)
         active.append(self)
-        timer.start()
         try:
             yield
         except Exception:
-            if fired.is_set() or time.monotonic() >= end:
+            with lock:
+                state["over"] = True
+            if state["fired"] or time.monotonic() >= end:
                 raise self.missed(limit, what) from None
             raise
         finally:
-            timer.cancel()
+            with lock:
+                state["over"] = True
+            alarm[0] = None
             active.remove(self)
-        if fired.is_set():  # an answer that came as its sockets were shut: not trusted
+        if state["fired"]:  # an answer that came as its sockets were shut: not trusted
             raise self.missed(limit, what)
