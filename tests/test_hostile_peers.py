@@ -13,8 +13,12 @@ that waited ended well before pytest-timeout (``BACKSTOP``) would have ended it.
 
 from __future__ import annotations
 
+import contextlib
+import random
 import shutil
+import socket
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -23,7 +27,7 @@ from pathlib import Path
 
 import docker  # noqa: F401 - imported once here, so in-process runs reuse one module
 import nats  # noqa: F401
-import psycopg  # noqa: F401
+import psycopg
 import pytest
 import redis  # noqa: F401
 import requests  # noqa: F401
@@ -170,6 +174,38 @@ def assert_one_line(name: str, peer: str, output: str) -> None:
     pytest.LineMatcher(output.splitlines()).fnmatch_lines_random([
         f"{name} *: {reason}", f"could not run: {name}* unreachable (*"])
     assert "Traceback" not in output
+
+
+def test_the_peers_misbehave_as_they_say(hostile, postgres_server_session):
+    """The trickler sends its head, then a byte per interval; the garbage peer its seeded
+    bytes; the proxy relays a real handshake and then nothing (a guard on the guards)."""
+    trickler = hostile("trickle", b"HEAD", b"xy", interval=0.2)
+    with socket.create_connection(trickler.address, timeout=5) as sock:
+        assert sock.recv(4) == b"HEAD"
+        got, end = b"", time.monotonic() + 1.1
+        while time.monotonic() < end:
+            sock.settimeout(max(0.01, end - time.monotonic()))
+            with contextlib.suppress(TimeoutError):
+                got += sock.recv(100)
+        assert 2 <= len(got) <= 6 and set(got) <= set(b"xy"), got
+    garbage = hostile("garbage", size=512)
+    with socket.create_connection(garbage.address, timeout=5) as sock:
+        data = b""
+        while len(data) < 512:
+            data += sock.recv(512)
+        assert data == random.Random(11).randbytes(512)
+    proxy = hostile("stall", postgres_server_session.port)
+    conn = psycopg.connect(f"postgresql://postgres@127.0.0.1:{proxy.port}/postgres",
+                           connect_timeout=5, autocommit=True)
+    try:
+        assert proxy.handshakes == 1
+        conn.pgconn.send_query(b"SELECT 1")
+        conn.pgconn.flush()
+        time.sleep(0.5)
+        conn.pgconn.consume_input()
+        assert conn.pgconn.is_busy(), "the proxy relayed an answer after the handshake"
+    finally:
+        conn.close()
 
 
 @pytest.mark.parametrize(("kind", "peer"), CASES)
