@@ -39,6 +39,9 @@ class System(BaseModel):
                            description="default network timeout of every component, seconds")
     emergency_stop: str | None = Field(
         default=None, description="path of the file whose presence halts the system")
+    checks: list[str] = Field(default_factory=list, description=(
+        "folders of the site's own checks (test_*.py), collected with the suite's; relative "
+        "to the inventory's folder"))
 
 
 #: the core's top-level tables besides [[components]]: name -> "module:Model". Plugins add

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from opscheck import hookspecs, markers, settings
+from opscheck import hookspecs, markers, settings, version
 from opscheck.inventory import Inventory, InventoryError, load
+from opscheck.places import state_dir
 
-pytest_plugins = ["opscheck.connect", "opscheck.collect", "opscheck.measure", "opscheck.verdict",
-                  "opscheck.outcomes", "opscheck.waivers", "opscheck.distribute",
-                  "opscheck.reporting"]
+pytest_plugins = ["opscheck.selection", "opscheck.connect", "opscheck.collect",
+                  "opscheck.measure", "opscheck.verdict", "opscheck.outcomes", "opscheck.waivers",
+                  "opscheck.distribute", "opscheck.reporting"]
 
 INVENTORY = pytest.StashKey[Inventory]()
 
@@ -62,8 +63,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     _, where = inventory_path(config)
     names = ", ".join(f"{c.name} ({c.kind})" for c in inv.components) or "none"
     return [
+        f"opscheck version: {version()}",
         f"opscheck inventory: {inv.path} ({where}); system {inv.system.name}; "
         f"default timeout {inv.system.timeout:g} s",
         f"opscheck components: {names}",
+        f"opscheck state folder: {state_dir()} (remediation store and audit by default)",
         settings.header(config),
     ]

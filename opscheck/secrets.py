@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 MASK = "***"
 
 #: keys that would hold a secret inline; their ``*_env`` twins hold a variable name instead
-SECRET_KEY = re.compile(r"(^|_)(password|passwd|passphrase|secret|token|api_?key|credentials?)$",
-                        re.IGNORECASE)
+#: (AWS's ``aws_secret_access_key``, ``aws_access_key_id`` and ``aws_session_token`` too)
+SECRET_KEY = re.compile(r"(^|_)(password|passwd|passphrase|secret|token|api_?key|credentials?|"
+                        r"secret_access_key|access_key(_id)?)$", re.IGNORECASE)
 
 _values: set[str] = set()
 

@@ -2,7 +2,8 @@
 
 ``--report-json PATH`` (or ``--report-dir``) writes, on the controller after the run::
 
-    {"schema_version": 1, "system": "wave", "inventory": "/etc/opscheck/wave.toml",
+    {"schema_version": 1, "opscheck_version": "0.2.0", "system": "wave",
+     "inventory": "/etc/opscheck/wave.toml",
      "started": "2026-11-22T11:00:00+00:00", "finished": "...", "duration": 4.2,
      "status": "CRITICAL", "code": 2,
      "totals": {"all": {"passed": 40, "failed": 1},
@@ -28,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from opscheck import secrets
+from opscheck import secrets, version
 from opscheck.plugin import inventory_of
 from opscheck.reporting import path_of, started
 from opscheck.reporting.records import STATUS, records, totals, verdict
@@ -45,6 +46,7 @@ def summary(config: pytest.Config) -> dict[str, Any]:
     begin, end = started(config), time.time()
     return {
         "schema_version": SCHEMA_VERSION,
+        "opscheck_version": version(),
         "system": inventory.system.name,
         "inventory": str(inventory.path),
         "started": _iso(begin),

@@ -24,6 +24,7 @@ from .base import (
 )
 from .hostile import GarbageServer, StallingProxy, TricklingServer
 from .http import HTTPServer, RecordedRequest, Route
+from .moto import MotoServer
 from .nats import NatsServer
 from .podman import PodmanService
 from .postgres import PG_VERSION, PostgresServer, _pg_bindir
@@ -31,11 +32,15 @@ from .prometheus import PrometheusServer
 from .redis import RedisServer
 from .silent import SilentServer
 from .tls import make_self_signed_cert
+from .trickle import TrickleServer
 
 try:  # the fixtures need pytest; the classes work without it
     from .fixtures import (
         hostile,
+        aws_test_env,
         http_server,
+        moto_server,
+        moto_server_session,
         nats_server,
         nats_server_factory,
         podman_service,
@@ -44,6 +49,7 @@ try:  # the fixtures need pytest; the classes work without it
         prometheus_server,
         redis_server,
         silent_server,
+        trickle_server,
     )
 except ModuleNotFoundError as exc:  # pragma: no cover
     if exc.name != "pytest":
@@ -58,6 +64,7 @@ __all__ = [
     "GarbageServer",
     "HTTPServer",
     "MissingBinaryError",
+    "MotoServer",
     "NatsServer",
     "PodmanService",
     "PostgresServer",
@@ -69,8 +76,10 @@ __all__ = [
     "SilentServer",
     "StallingProxy",
     "TricklingServer",
+    "TrickleServer",
     "_ServerProcess",
     "_pg_bindir",
+    "aws_test_env",
     "free_port",
     "hostile",
     "http_get",
@@ -78,6 +87,8 @@ __all__ = [
     "log_tail",
     "make_owned_tempdir",
     "make_self_signed_cert",
+    "moto_server",
+    "moto_server_session",
     "nats_server",
     "nats_server_factory",
     "podman_service",
@@ -87,4 +98,5 @@ __all__ = [
     "redis_server",
     "require_binary",
     "silent_server",
+    "trickle_server",
 ]
