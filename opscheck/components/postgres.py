@@ -1,15 +1,4 @@
-"""A PostgreSQL (or TimescaleDB) server: the runbooks' state stores.
-
-psycopg 3. Every session opens within the component's timeout (opscheck stops waiting at
-exactly that, though libpq's own ``connect_timeout`` is whole seconds, at least 2), with
-``statement_timeout`` (the timeout) and ``default_transaction_read_only=on``; every query
-runs in its own transaction, rolled back. ``statement_timeout`` is the server's: a server,
-pooler or proxy that completes the handshake and then stops answering never enforces it,
-and psycopg has no client-side bound once connected, so every query also ends on the
-client within the timeout (at the deadline opscheck shuts the connection's socket down):
-the check fails with ``no complete answer within the timeout of N s`` and the component's
-other checks could not run.
-"""
+"""A PostgreSQL (or TimescaleDB) server: the runbooks' state stores."""
 
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ from .trickle import TrickleServer
 
 try:  # the fixtures need pytest; the classes work without it
     from .fixtures import (
-        hostile,
         aws_test_env,
+        hostile,
         http_server,
         moto_server,
         moto_server_session,
@@ -75,8 +75,8 @@ __all__ = [
     "ServerError",
     "SilentServer",
     "StallingProxy",
-    "TricklingServer",
     "TrickleServer",
+    "TricklingServer",
     "_ServerProcess",
     "_pg_bindir",
     "aws_test_env",
