@@ -34,6 +34,10 @@ settings.declare(Setting(
     default=(), convert=_folders, action="append", metavar="DIR"))
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    settings.addoption(parser)  # pytest may import this module after opscheck.plugin's own
+
+
 def suite_checks() -> Path:
     """The suite's own checks folder (``checks/`` of the checkout or of the install)."""
     return SUITE / "checks"

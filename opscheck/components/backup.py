@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from opscheck.components import Component
+from opscheck.components import Component, plain
 
 Format = Literal["pg_custom", "pg_plain", "sqlite", "redis_rdb", "tar", "gzip", "folder"]
 
@@ -79,6 +79,8 @@ class BackupComponent(Component):
     def _absolute(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
+        if not value.strip():
+            raise ValueError(f"{info.field_name} is empty; write the folder's path")
         if value.startswith("s3://") and info.field_name == "dir":
             match = S3_URL.match(value)
             if not match:
@@ -87,7 +89,7 @@ class BackupComponent(Component):
                                  "digits, '.', '-')")
             prefix = (match["prefix"] or "").lstrip("/")
             return f"s3://{match['bucket']}/" + (prefix.rstrip("/") + "/" if prefix else "")
-        path = Path(value).expanduser()
+        path = Path(plain(value, str(info.field_name))).expanduser()
         base = (info.context or {}).get("base")
         if not path.is_absolute() and base is not None:
             path = Path(base) / path

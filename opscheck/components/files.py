@@ -13,24 +13,32 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from opscheck.components import Component
+from opscheck.components import Component, plain, unset
 from opscheck.thresholds import Threshold, Thresholds, level
 
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 UNSET_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
 
-def local_path(value: str, info: ValidationInfo) -> str:
+def local_path(value: str, info: ValidationInfo, note: bool = False) -> str:
     """``value`` with ``~`` and environment variables expanded, made absolute.
 
     Relative paths are taken from the inventory file's folder (validation context ``base``).
-    Raises ValueError naming the variable when one is not set.
+    An unset variable is a ValueError naming it, or with ``note`` (a field validator of a
+    component) it is noted for the loader's one error listing them all
+    (:func:`opscheck.components.unset`). An empty path or one with a control character is a
+    ValueError.
     """
+    if not value.strip():
+        raise ValueError("an empty path names no file; write the path, or remove the entry")
+    plain(value, "path")
     expanded = os.path.expanduser(os.path.expandvars(value))
-    missing = UNSET_VAR.search(expanded)
-    if missing:
-        raise ValueError(f"path {value!r} uses environment variable {missing.group(1)}, which "
-                         f"is not set; export {missing.group(1)} or write the path in full")
+    for var in dict.fromkeys(UNSET_VAR.findall(expanded)):
+        problem = (f"path {value!r} uses environment variable {var}, which is not set; "
+                   f"export {var} or write the path in full")
+        if not (note and info.field_name):
+            raise ValueError(problem)
+        unset(info, var, info.field_name, problem)
     path = Path(expanded)
     base = (info.context or {}).get("base")
     if not path.is_absolute() and base is not None:
@@ -69,7 +77,7 @@ class FilesComponent(Component):
     @field_validator("emergency_stop")
     @classmethod
     def _stop_path(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return local_path(value, info) if value else value
+        return local_path(value, info, note=True) if value else value
 
     @field_validator("parse")
     @classmethod
@@ -78,12 +86,12 @@ class FilesComponent(Component):
             if Path(path).suffix.lower() not in FORMATS:
                 raise ValueError(f"cannot tell the format of {path!r} from its suffix; "
                                  f"name files ending in {', '.join(FORMATS)}")
-        return [local_path(p, info) for p in value]
+        return [local_path(p, info, note=True) for p in value]
 
     @field_validator("checkpoints", "git")
     @classmethod
     def _paths(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        return [local_path(p, info) for p in value]
+        return [local_path(p, info, note=True) for p in value]
 
     @model_validator(mode="wrap")
     @classmethod

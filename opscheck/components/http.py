@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from opscheck.components import Component, check_url
+from opscheck import secrets
+from opscheck.components import Component, check_url, plain
 from opscheck.thresholds import Threshold, Thresholds, level
 
 MISSING: Any = object()
+#: an HTTP header name (RFC 9110 token)
+TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 
 class HttpClientSettings(Component):
@@ -42,6 +46,27 @@ class HttpClientSettings(Component):
     @classmethod
     def _http_url(cls, value: str) -> str:
         return check_url(value, ("http", "https"), "http://localhost:8000/health")
+
+    @field_validator("api_key_header")
+    @classmethod
+    def _header_name(cls, value: str) -> str:
+        if not TOKEN.match(value):
+            raise ValueError(f"api_key_header {value!r} is not an HTTP header name; use "
+                             "letters, digits and '-', e.g. \"X-API-Key\" or \"Authorization\"")
+        return value
+
+    @field_validator("api_key_prefix")
+    @classmethod
+    def _header_text(cls, value: str) -> str:
+        return plain(value, "api_key_prefix", "header text")
+
+    @field_validator("username")
+    @classmethod
+    def _user(cls, value: str | None) -> str | None:
+        if value is not None and (":" in value or not value.strip()):
+            raise ValueError(f"username {value!r} cannot be a basic auth user (empty, or "
+                             "holds ':'); fix it")
+        return value if value is None else plain(value, "username")
 
     @field_validator("ca_file")
     @classmethod
@@ -79,6 +104,7 @@ class HttpClientSettings(Component):
         password = self.secret("password_env")
         if self.username and password:
             token = base64.b64encode(f"{self.username}:{password}".encode()).decode()
+            secrets.remember(token)  # the pair's encoding is as secret as the password
             headers["Authorization"] = "Basic " + token
         return headers
 
@@ -96,6 +122,11 @@ class JsonCondition(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(min_length=1, description="dotted path into the JSON body")
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return plain(value, "path")
     equals: Any = Field(default=MISSING, description="the value it must equal")
     present: bool | None = Field(default=None, description="it must exist (the default test)")
     not_empty: bool | None = Field(default=None, description="a list, object or string with "
@@ -151,8 +182,9 @@ class JsonCondition(BaseModel):
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    """``value`` for a message: redacted before it is cut, so no part of a secret shows."""
+    text = secrets.redact(json.dumps(value) if not isinstance(value, str) else repr(value))
+    return text if len(text) <= limit else secrets.excerpt(text, limit - 1) + "…"
 
 
 class HttpThresholds(Thresholds):
