@@ -102,12 +102,17 @@ def main() -> None:
         def up(server: Any) -> Any:
             return stack.enter_context(server)
 
-        pg = up(PostgresServer(make_owned_tempdir("opscheck-bench-pg-")))
+        def scratch(prefix: str) -> Path:
+            path = make_owned_tempdir(prefix)
+            stack.callback(shutil.rmtree, path, ignore_errors=True)
+            return path
+
+        pg = up(PostgresServer(scratch("opscheck-bench-pg-")))
         healthy_at = {
             "redis": at(up(RedisServer(folder / "redis"))),
             "http": at(up(HTTPServer()).route("/health", json={"status": "ok"})),
             "prometheus": at(up(PrometheusServer(folder / "prometheus"))),
-            "docker": up(PodmanService(make_owned_tempdir("opscheck-bench-podman-"))).base_url,
+            "docker": up(PodmanService(scratch("opscheck-bench-podman-"))).base_url,
             "nats": at(up(NatsServer(folder / "nats"))),
             "postgres": at(pg),
         }
