@@ -73,7 +73,7 @@ class PostgresComponent(Component):
 
     def query_problem(self, query: str) -> str | None:
         """Why ``query`` may not run as a probe here (not one read-only SELECT), or None."""
-        from opscheck.readonly.postgres import functions_of  # pglast: only where probes are
+        from opscheck.readonly.postgres import functions_of  # pglast: only where needed
 
         try:
             functions_of(query)
