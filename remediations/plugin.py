@@ -44,12 +44,6 @@ def _mode(text: str) -> str:
     return text
 
 
-def _flag(text: str) -> bool:
-    if text.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-        raise ValueError("use 1 or 0")
-    return text.lower() in ("1", "true", "yes", "on")
-
-
 settings.declare(
     Setting("remediate", "run the remediation a failed check names: plan (dry run: decide, "
             "record, run nothing) or apply; bare --remediate is apply", default="off",
@@ -57,10 +51,13 @@ settings.declare(
     Setting("approve", "allow a risky remediation action (deletes data, restarts a database); "
             "repeatable; NAME or COMPONENT:NAME", default=(),
             convert=_names, action="append", metavar="ACTION", cli_only=True),
+    # typed, once: a reset in the environment or an ini file would run on every run, and
+    # back-off, budget and circuit would never hold (five runs, five "attempt 1/3")
     Setting("remediate_reset", "close every open remediation circuit and forget past "
-            "attempts before the run (the operator's reset)", default=False, convert=_flag,
-            action="store_const", const=True),
+            "attempts, once, before this run (the operator's reset; audited)", default=False,
+            action="store_const", const=True, cli_only=True),
 )
+RESET_ENV = settings.SETTINGS["remediate_reset"].env_var
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,6 +79,10 @@ def pytest_opscheck_sections() -> dict[str, str]:
 
 
 def pytest_opscheck_loaded(config: pytest.Config, inventory: Inventory) -> None:
+    if os.environ.get(RESET_ENV, "") != "":
+        raise pytest.UsageError(f"environment {RESET_ENV}: a reset of the remediation circuits "
+                                "is typed on the command line, once (--remediate-reset), never "
+                                f"kept in the environment; unset {RESET_ENV}")
     mode = settings.get(config, "remediate")
     reset = settings.get(config, "remediate_reset")
     if mode == "off" and not reset:
