@@ -7,6 +7,8 @@ process that ran it (an xdist worker has the check's fixtures; the lock and budg
 across processes through the shared SQLite store). The check's logged outcome is its last
 re-run's: "remediated" (failed, fixed, passing now), or still failed with the action's output.
 The kill switch: ``OPSCHECK_NO_REMEDIATE=1`` in the environment, or ``enabled = false``.
+What clears the circuits, ``--remediate-reset``, is typed on the command line for one run and
+audited; ``OPSCHECK_REMEDIATE_RESET`` in the environment is refused (it would reset every run).
 """
 
 from __future__ import annotations
