@@ -3,14 +3,20 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements/lock.txt
 PYTEST_ARGS ?=
+# the other supported Pythons the self-tests run on (make test-pythons; see scripts/test-python)
+PYTHONS ?= 3.12 3.13
 
-.PHONY: check test lint servers report bench clean
+.PHONY: check test test-pythons lint docs dist lock servers report bench clean
 
-$(STAMP): pyproject.toml
+# The environment holds exactly the locked versions (hashes checked), then opscheck itself.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python scripts/lock-sync $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 ## check: install the suite and run the critical checks against the inventory (default: this host)
@@ -25,18 +31,42 @@ servers:
 test: $(STAMP) servers
 	$(BIN)/pytest tests $(PYTEST_ARGS)
 
-## report: run the suite (PYTEST_ARGS, e.g. -m critical) and write reports/: HTML, Allure,
-## JUnit, JSON and Prometheus textfile (scripts/report; REPORTS=folder to write elsewhere)
-report: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" ./scripts/report $(PYTEST_ARGS)
+## test-pythons: the self-tests (but the slow proofs) on each of PYTHONS, each in .venv-X.Y
+test-pythons: servers
+	for v in $(PYTHONS); do ./scripts/test-python $$v $(PYTEST_ARGS) || exit 1; done
 
 ## lint: ruff and the type checker (mypy)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+## docs: build the docs site into build/site (warnings are errors); its reference is generated
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+## dist: build the wheel and the sdist into dist/
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+
+## lock: refresh the locks from pyproject.toml's ranges (after changing a dependency, or to
+## take newer versions on purpose), then commit them: requirements/lock.txt is everything the
+## suite, its tests and its build use; requirements/runtime.txt what an installed opscheck needs
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --extra test --universal \
+	  --python-version 3.11 --generate-hashes --quiet -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	  --quiet -o requirements/runtime.txt
+
+## report: run the suite (PYTEST_ARGS, e.g. -m critical) and write reports/: HTML, Allure,
+## JUnit, JSON and Prometheus textfile (scripts/report; REPORTS=folder to write elsewhere)
+report: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" ./scripts/report $(PYTEST_ARGS)
+
+## bench: every benchmark under bench/ in turn
 bench: $(STAMP)
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) reports/* .pytest_cache
+	rm -rf $(VENV) .venv-3.* dist build reports/* .pytest_cache

@@ -6,26 +6,21 @@ Loading never raises a traceback at an operator: every problem becomes an
 
 from __future__ import annotations
 
-import tomllib
+import reprlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from opscheck import kinds, secrets
-from opscheck.components import Component
+from opscheck.components import Component, plain
 from opscheck.kinds import KINDS, model_for
+from opscheck.tomlfile import InventoryError, parse_toml, read_text
 
-
-class InventoryError(Exception):
-    """A bad inventory: ``str()`` is the one-line message (file, key, fix)."""
-
-    def __init__(self, path: Path | str, key: str, problem: str) -> None:
-        self.path, self.key, self.problem = str(path), key, problem
-        where = f"{self.path}: {key}: " if key else f"{self.path}: "
-        super().__init__(where + problem)
+_REPR = reprlib.Repr()  # a value shown in an error: a few levels and items of it
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 3, 80, 80, 6, 6
 
 
 class System(BaseModel):
@@ -39,6 +34,16 @@ class System(BaseModel):
                            description="default network timeout of every component, seconds")
     emergency_stop: str | None = Field(
         default=None, description="path of the file whose presence halts the system")
+    checks: list[str] = Field(default_factory=list, description=(
+        "folders of the site's own checks (test_*.py), collected with the suite's; relative "
+        "to the inventory's folder"))
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name is empty; name the system (it labels every report)")
+        return plain(value, "name")
 
 
 #: the core's top-level tables besides [[components]]: name -> "module:Model". Plugins add
@@ -71,22 +76,31 @@ class Inventory:
     def __iter__(self) -> Iterator[Component]:
         return iter(self.components)
 
+    def names(self) -> set[str]:
+        """The names this inventory shows in ids and reports (the system, components,
+        kinds, thresholds, probes and the named items of components): never masked."""
+        found = {self.system.name, *KINDS}
+        for component in self.components:
+            found.add(component.name)
+            thresholds = getattr(component, "thresholds", None)
+            found.update(type(thresholds).model_fields if thresholds is not None else ())
+            for arg in component.ITEMS:
+                found.update(n for n in (getattr(i, "name", None) for i in component.items(arg))
+                             if isinstance(n, str))
+        for section in self.sections.values():
+            entries = getattr(section, "root", None)
+            found.update(n for n in (getattr(e, "name", None) for e in entries or ())
+                         if isinstance(n, str))
+        return found
+
 
 def load(path: Path | str, sections: dict[str, str] | None = None) -> Inventory:
     """Read and validate the inventory at ``path``; ``sections`` are the plugins' tables
     (name -> ``"module:Model"``) besides the core's. Raises :class:`InventoryError`."""
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InventoryError(path, "", "inventory file not found; pass --inventory PATH or set "
-                             "OPSCHECK_INVENTORY to an existing file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InventoryError(path, "", f"cannot read the inventory ({exc}); check the path "
-                             "and its permissions") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InventoryError(path, "", f"TOML syntax error: {exc}; fix the syntax there") from None
-    return parse(raw, path, sections)
+    source = read_text(path, "inventory", "pass --inventory PATH or set OPSCHECK_INVENTORY "
+                       "to an existing file")
+    return parse(parse_toml(source, path), path, sections)
 
 
 def parse(raw: dict[str, Any], path: Path, sections: dict[str, str] | None = None) -> Inventory:
@@ -100,8 +114,9 @@ def parse(raw: dict[str, Any], path: Path, sections: dict[str, str] | None = Non
         raise InventoryError(path, where, "secret written inline; the inventory never holds "
                              "secrets: name an environment variable instead (password_env = "
                              "\"MY_PASSWORD\") and export it")
-    system = validate(System, raw.get("system", {}), path, "system", {})
-    base = {"base": path.parent, "system": system}
+    unset: list[tuple[str, str, str, bool]] = []  # every unset variable, reported at once
+    system = validate(System, raw.get("system", {}), path, "system", {"unset": unset})
+    base = {"base": path.parent, "system": system, "unset": unset}
     components = _components(raw.get("components", []), path,
                              {**base, "entries": raw.get("components", [])})  # raw, for references
     loaded = {}
@@ -109,7 +124,25 @@ def parse(raw: dict[str, Any], path: Path, sections: dict[str, str] | None = Non
         if name != "system" and name in raw:
             loaded[name] = validate(kinds.load(spec), raw[name], path, name,
                                     {**base, "components": components})
+    if unset:
+        raise _unset(path, unset)
     return Inventory(path=path, system=system, components=components, sections=loaded)
+
+
+def _unset(path: Path, unset: list[tuple[str, str, str, bool]]) -> InventoryError:
+    """One error naming every environment variable the inventory uses that is not set:
+    ``unset`` holds (variable, key, the error for it alone, whether that error goes under
+    the key or under its table)."""
+    if len(unset) == 1:
+        (_, key, problem, keyed), = unset
+        return InventoryError(path, key if keyed else key.rpartition(".")[0], problem)
+    names = sorted({var for var, *_ in unset})
+    listed = ", ".join(f"{var} (used by {key})" for var, key, *_ in unset)
+    many = len(names) > 1
+    return InventoryError(path, "", f"{len(names)} environment variable{'s' if many else ''} "
+                          f"{'are' if many else 'is'} not set: {listed}; export "
+                          f"{' '.join(names)} before running, or remove what uses "
+                          f"{'them' if many else 'it'}")
 
 
 def _components(entries: Any, path: Path, context: dict[str, Any]) -> list[Component]:
@@ -146,9 +179,12 @@ def _components(entries: Any, path: Path, context: dict[str, Any]) -> list[Compo
 def validate(model: type[BaseModel], data: Any, path: Path, where: str,
              context: dict[str, Any]) -> Any:
     """``data`` validated by ``model``; its first error as an :class:`InventoryError` naming
-    ``path`` and the key under ``where``."""
+    ``path`` and the key under ``where``. Unset environment variables the model's
+    validators note (:func:`opscheck.components.unset`) go to ``context["unset"]`` with
+    their keys when the caller collects them there; else the first is the error."""
+    noted: list[tuple[str, str, str, bool]] = []
     try:
-        return model.model_validate(data, context=context)
+        value = model.model_validate(data, context={**context, "unset": noted})
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         first = errors[0]
@@ -158,6 +194,12 @@ def validate(model: type[BaseModel], data: Any, path: Path, where: str,
         if len(errors) > 1:
             problem += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
         raise InventoryError(path, key, problem) from None
+    found = [(var, f"{where}.{field}", problem, keyed) for var, field, problem, keyed in noted]
+    if "unset" in context:
+        context["unset"].extend(found)
+    elif found:
+        raise _unset(path, found[:1])
+    return value
 
 
 def _explain(model: type[BaseModel], error: Any) -> str:
@@ -170,8 +212,8 @@ def _explain(model: type[BaseModel], error: Any) -> str:
         return f"required key {loc[-1]!r} is missing; add it"
     if kind in ("value_error", "assertion_error"):
         return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    got = error.get("input")
-    return f"{msg[0].lower()}{msg[1:]} (got {got!r}); fix the value's type"
+    got = _REPR.repr(error.get("input"))
+    return f"{msg[0].lower()}{msg[1:]} (got {got}); fix the value's type"
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:

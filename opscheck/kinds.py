@@ -28,25 +28,28 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind: its name (the inventory's ``kind = …`` and the marker) and where it lives."""
+    """One kind: its name (the inventory's ``kind = …`` and the marker) and where it lives.
+
+    ``model`` and ``target`` are ``"module:Class"``; by default the suite's own places
+    (``opscheck.components.redis:RedisComponent``, ``opscheck.targets.redis:RedisTarget``),
+    so a built-in kind is one line: its name and help. ``checks`` is its checks folder
+    (relative to the suite's root, or absolute for a kind of one's own).
+    """
 
     name: str
     help: str  # what a component of this kind is, for --markers and the docs
+    model: str = ""
+    target: str = ""
+    checks: str = ""
 
-    @property
-    def model(self) -> str:
-        """``module:Class`` of the model: ``opscheck.components.redis:RedisComponent``."""
-        return f"opscheck.components.{self.name}:{self.name.capitalize()}Component"
-
-    @property
-    def target(self) -> str:
-        """``module:Class`` of the target: ``opscheck.targets.redis:RedisTarget``."""
-        return f"opscheck.targets.{self.name}:{self.name.capitalize()}Target"
-
-    @property
-    def checks(self) -> str:
-        """The checks folder, relative to the suite's root: ``checks/redis``."""
-        return f"checks/{self.name}"
+    def __post_init__(self) -> None:
+        title = self.name.capitalize()
+        defaults = {"model": f"opscheck.components.{self.name}:{title}Component",
+                    "target": f"opscheck.targets.{self.name}:{title}Target",
+                    "checks": f"checks/{self.name}"}
+        for key, value in defaults.items():
+            if not getattr(self, key):
+                object.__setattr__(self, key, value)
 
 
 def _kinds(*entries: tuple[str, str]) -> dict[str, Kind]:
@@ -65,8 +68,21 @@ KINDS: dict[str, Kind] = _kinds(
     ("nats", "a NATS server, its monitoring port and JetStream"),
     ("queue", "a file task queue: one folder per state, one JSON file per task"),
     ("files", "state and control files, checkpoints, git checkouts"),
-    ("backup", "a set of backups on disk: fresh, whole, readable, restorable"),
+    ("backup", "a set of backups on disk or in S3: fresh, whole, readable, restorable"),
+    ("tcp", "a TCP port that must accept connections"),
+    ("aws", "an AWS account and region (boto3): CloudWatch alarms and metrics, cost, "
+            "Lambda, ECS"),
 )
+
+
+def register(kind: Kind) -> None:
+    """Add a kind at run time (a site's own kind, from its conftest or plugin), before the
+    inventory loads. A built-in kind cannot be replaced."""
+    if kind.name in KINDS and KINDS[kind.name] != kind:
+        raise ValueError(f"kind {kind.name!r} is registered already; pick another name")
+    KINDS[kind.name] = kind
+    model_for.cache_clear()
+    target_for.cache_clear()
 
 
 def load(spec: str) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from opscheck import text
 from opscheck.measure import measurements
 
 STATES = ("passed", "warning", "failed", "could not run", "skipped", "remediated", "waived")
@@ -71,13 +72,13 @@ class Result:
 
 def failure_text(report: pytest.TestReport) -> str:
     """The failure's one line: the crash message, or (a redacted, plain-text report) its
-    first ``E`` line; without pytest.fail's ``Failed:`` prefix."""
-    text = str(report.longrepr or "").strip().splitlines()
+    first ``E`` line; without pytest.fail's ``Failed:`` prefix; printable and capped."""
+    shown = str(report.longrepr or "").strip().splitlines()
     crash = getattr(getattr(report.longrepr, "reprcrash", None), "message", None)
     if not crash:
-        errors = [line[1:].strip() for line in text if line.startswith("E ")]
-        crash = errors[0] if errors else (text[-1] if text else "")
-    return crash.splitlines()[0].removeprefix("Failed: ") if crash else ""
+        errors = [line[1:].strip() for line in shown if line.startswith("E ")]
+        crash = errors[0] if errors else (shown[-1] if shown else "")
+    return text.one_line(crash.splitlines()[0].removeprefix("Failed: ")) if crash else ""
 
 
 def _reason(report: pytest.TestReport) -> str:

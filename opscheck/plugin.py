@@ -7,18 +7,21 @@ the suite, never in other projects' test runs that share the virtual environment
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
 
-from opscheck import hookspecs, markers, settings
+from opscheck import hookspecs, markers, secrets, settings, text, version
 from opscheck.inventory import Inventory, InventoryError, load
+from opscheck.places import state_dir
 
-pytest_plugins = ["opscheck.connect", "opscheck.collect", "opscheck.measure", "opscheck.verdict",
-                  "opscheck.outcomes", "opscheck.waivers", "opscheck.distribute",
-                  "opscheck.reporting"]
+pytest_plugins = ["opscheck.selection", "opscheck.connect", "opscheck.collect",
+                  "opscheck.measure", "opscheck.verdict", "opscheck.outcomes", "opscheck.waivers",
+                  "opscheck.distribute", "opscheck.reporting"]
 
 INVENTORY = pytest.StashKey[Inventory]()
+WEAK = pytest.StashKey[dict[str, str]]()
 
 
 def inventory_of(config: pytest.Config) -> Inventory:
@@ -54,16 +57,33 @@ def pytest_configure(config: pytest.Config) -> None:
     except InventoryError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[INVENTORY] = inventory
+    names = inventory.names()
+    secrets.protect(names)  # names are never masked; a secret inside one is weak
+    config.stash[WEAK] = secrets.weak(names)
+    secrets.redact_logs()
     config.hook.pytest_opscheck_loaded(config=config, inventory=inventory)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Check ids are names too: a secret inside one is weak (a warning, once)."""
+    ids = {item.nodeid for item in items}
+    secrets.protect(ids)
+    for var, line in secrets.weak(ids).items():
+        if var not in config.stash.get(WEAK, {}):
+            warnings.warn(secrets.WeakSecret(line), stacklevel=1)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     inv = inventory_of(config)
     _, where = inventory_path(config)
     names = ", ".join(f"{c.name} ({c.kind})" for c in inv.components) or "none"
-    return [
+    return [text.one_line(line, limit=100_000) for line in (
+        f"opscheck version: {version()}",
         f"opscheck inventory: {inv.path} ({where}); system {inv.system.name}; "
         f"default timeout {inv.system.timeout:g} s",
         f"opscheck components: {names}",
+        f"opscheck state folder: {state_dir()} (remediation store and audit by default)",
         settings.header(config),
-    ]
+        *(f"opscheck WARNING: {line}" for line in config.stash.get(WEAK, {}).values()),
+    )]

@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from opscheck import secrets
 from opscheck.components import NAME
 from opscheck.errors import CheckFailed
 from opscheck.kinds import KINDS, model_for
@@ -143,7 +144,8 @@ def number(value: Any) -> float:
     try:
         result = float(value)
     except (TypeError, ValueError):
-        raise ProbeError(f"returned {str(value)[:60]!r}, not a number") from None
+        raise ProbeError(f"returned {secrets.excerpt(str(value), 60)!r}, not a number") \
+            from None
     if math.isnan(result):
         raise ProbeError("returned NaN")
     return result

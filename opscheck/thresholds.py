@@ -113,7 +113,9 @@ def fmt(value: float | None, unit: str = "") -> str:
         return "-"
     if math.isnan(value):
         return "NaN"
-    if value == int(value):
+    if math.isinf(value):
+        text = "inf" if value > 0 else "-inf"
+    elif value == int(value):
         text = str(int(value))
     elif abs(value) >= 1:
         text = f"{value:.3f}".rstrip("0").rstrip(".")

@@ -10,8 +10,13 @@
 3. **remediation**: after the check's whole run, before anything is logged, the
    :func:`~opscheck.hookspecs.pytest_opscheck_remediate` hook may act on a failure and
    replace the run's reports with a re-run's.
-4. **redaction**, last: every report is redacted just before it is logged, so no reporter,
-   writer or xdist channel ever sees a secret.
+4. **redaction and escaping**, last (:func:`sanitize`): every report is redacted, its
+   text made printable and its lines capped just before it is logged, so no reporter,
+   writer or xdist channel ever sees a secret, a control character or a byte that is not
+   UTF-8 (a task file named ``bad-\xff.json``), and no message is megabytes long. The
+   exception a phase raised is redacted in place as it leaves the check (the setup, call
+   and teardown wrappers below), so nothing made from it (``--debug``'s trace, a plugin's
+   hook, a log) holds a secret either.
 
 This module owns ``pytest_runtest_protocol`` for the suite's checks: it runs the check
 with pytest's own :func:`~_pytest.runner.runtestprotocol`, without logging, and logs the
@@ -26,7 +31,7 @@ import pytest
 from _pytest.outcomes import Skipped
 from _pytest.runner import runtestprotocol
 
-from opscheck import connect, secrets
+from opscheck import connect, secrets, text
 from opscheck.errors import CouldNotRun, NotApplicable
 
 
@@ -38,16 +43,31 @@ def _skip(exc: NotApplicable) -> Skipped:
 def pytest_runtest_setup(item: pytest.Item) -> Any:
     try:
         return (yield)
-    except NotApplicable as exc:  # a fixture found the check does not apply
+    except NotApplicable as exc:  # a fixture or the check found the check does not apply
         raise _skip(exc) from None
+    except BaseException as exc:  # leaves with its secrets masked, type and traceback kept
+        secrets.scrub_exception(exc)
+        raise
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Any:
     try:
         return (yield)
-    except NotApplicable as exc:
+    except NotApplicable as exc:  # a fixture or the check found the check does not apply
         raise _skip(exc) from None
+    except BaseException as exc:  # leaves with its secrets masked, type and traceback kept
+        secrets.scrub_exception(exc)
+        raise
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Any:
+    try:
+        return (yield)
+    except BaseException as exc:  # leaves with its secrets masked, type and traceback kept
+        secrets.scrub_exception(exc)
+        raise
 
 
 def message(exc: AssertionError) -> str:
@@ -58,17 +78,23 @@ def message(exc: AssertionError) -> str:
 
 
 def word(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
-    """Step 1: the report of a phase that raised says what happened, in one line."""
+    """Step 1: the report of a phase that raised says what happened, in one line (printable,
+    redacted and capped: a file name or an answer in it cannot add a line of its own)."""
     excinfo = call.excinfo
     if excinfo is None or report.passed or report.skipped:
         return
     exc = excinfo.value
     if isinstance(exc, CouldNotRun):
-        report.longrepr = str(exc)
+        line = str(exc)
     elif call.when == "call" and isinstance(exc, AssertionError) and message(exc):
-        report.longrepr = message(exc)
-    elif call.when == "call" and (line := connect.unreachable_now(item, exc)):
-        report.longrepr = line
+        line = message(exc)
+    elif call.when == "call" and (found := connect.unreachable_now(item, exc)):
+        line = found
+    elif isinstance(exc, pytest.fail.Exception) and not exc.pytrace:  # measure(), checks
+        line = exc.msg or ""
+    else:
+        return
+    report.longrepr = text.one_line(secrets.redact(line))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -78,30 +104,38 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     word(item, call, report)
     item.ihook.pytest_opscheck_report(item=item, call=call, report=report)
-    redact(report)  # early too: plugins that read reports as they are made see no secret
+    sanitize(report)  # early too: plugins that read reports as they are made see no secret
     return report
 
 
-def redact(report: pytest.TestReport) -> None:
-    """Step 4: secrets out of the failure text, captured output and properties."""
+def sanitize(report: pytest.TestReport) -> None:
+    """Step 4: secrets out of the failure text, captured output and properties (names kept:
+    :data:`opscheck.secrets.NAME_KEYS`); every text printable, each line capped."""
     longrepr = report.longrepr
     if isinstance(longrepr, tuple):  # a skip: (path, line, reason); keep its shape
-        report.longrepr = (*longrepr[:-1], secrets.redact(str(longrepr[-1])))
-    elif longrepr is not None and secrets.contains_secret(str(longrepr)):
-        report.longrepr = secrets.redact(str(longrepr))
-    report.sections = [(title, secrets.redact(text)) for title, text in report.sections]
-    report.user_properties = [(k, secrets.redact_any(v)) for k, v in report.user_properties]
+        report.longrepr = (*longrepr[:-1], text.one_line(secrets.redact(str(longrepr[-1]))))
+    elif isinstance(longrepr, str):
+        report.longrepr = text.lines(secrets.redact(longrepr))
+    elif longrepr is not None:
+        shown = str(longrepr)
+        if secrets.contains_secret(shown) or text.lines(shown) != shown:
+            report.longrepr = text.lines(secrets.redact(shown))
+    report.sections = [(title, text.lines(secrets.redact(body)))
+                       for title, body in report.sections]
+    report.user_properties = [
+        (k, text.clean(v if k in secrets.NAME_KEYS else secrets.redact_any(v), finite=False))
+        for k, v in report.user_properties]
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
-    """Run the check, let remediation act (step 3), redact (step 4), then log."""
+    """Run the check, let remediation act (step 3), sanitize (step 4), then log."""
     ihook = item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     reports = runtestprotocol(item, log=False, nextitem=nextitem)
     replaced = ihook.pytest_opscheck_remediate(item=item, nextitem=nextitem, reports=reports)
     for report in reports if replaced is None else replaced:
-        redact(report)
+        sanitize(report)
         ihook.pytest_runtest_logreport(report=report)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True

@@ -17,7 +17,6 @@ with a bad date or pattern, is a usage error naming the file, the key and the fi
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -30,6 +29,7 @@ from opscheck import settings
 from opscheck.inventory import InventoryError, validate
 from opscheck.outcomes import WAIVER, results
 from opscheck.settings import Setting, on_controller
+from opscheck.tomlfile import parse_toml, read_text
 
 settings.declare(Setting("waivers", "waivers TOML file: known failures accepted until an "
                          "expiry date", metavar="PATH"))
@@ -70,13 +70,8 @@ class Waiver(BaseModel):
 
 def load(path: Path) -> list[Waiver]:
     """The waivers in ``path``. Raises :class:`InventoryError` (file, key, fix)."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InventoryError(path, "", "waivers file not found; fix --waivers, "
-                             "OPSCHECK_WAIVERS or opscheck_waivers") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InventoryError(path, "", f"cannot read the waivers ({exc}); fix the file") from None
+    source = read_text(path, "waivers", "fix --waivers, OPSCHECK_WAIVERS or opscheck_waivers")
+    raw = parse_toml(source, path, "cannot read the waivers (TOML syntax error: {}); fix the file")
     unknown = sorted(set(raw) - {"waivers"})
     if unknown:
         raise InventoryError(path, unknown[0], "unknown key; write each waiver under its own "

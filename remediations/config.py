@@ -2,8 +2,8 @@
 
 ```toml
 [remediation]
-state = "remediation-state.sqlite"      # shared lock/budget store (SQLite, WAL)
-audit = "remediation-audit.jsonl"       # append-only audit log
+state = "remediation-state.sqlite"      # lock/budget store (SQLite, WAL); default in the
+audit = "remediation-audit.jsonl"       # state folder (opscheck.places): /var/lib/opscheck
 budget = 3                              # attempts per (component, action) per window
 
 [[remediation.allow]]
@@ -31,7 +31,15 @@ from pydantic import (
     model_validator,
 )
 
+from opscheck.places import state_dir
 from opscheck.remediations import registry
+
+
+def _in_state(name: str) -> str:
+    """A default file of the remediation plugin: in opscheck's state folder, shared by every
+    inventory the same user checks (keys are component and action names)."""
+    return str(state_dir() / name)
+
 
 #: the inventory table this plugin reads (``pytest_opscheck_sections``)
 SECTIONS = {"remediation": "opscheck.remediations.config:Remediation"}
@@ -114,10 +122,12 @@ class Remediation(Limits):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
     enabled: bool = Field(default=True, description="false is the kill switch: nothing runs")
-    state: registry.LocalPath = Field(default="remediation-state.sqlite",
-                                      description="SQLite file of locks, attempts and circuits")
-    audit: registry.LocalPath = Field(default="remediation-audit.jsonl",
-                                      description="append-only audit log")
+    state: registry.LocalPath = Field(
+        default_factory=lambda: _in_state("remediation-state.sqlite"),
+        description="SQLite file of locks, attempts and circuits (default: in the state folder)")
+    audit: registry.LocalPath = Field(
+        default_factory=lambda: _in_state("remediation-audit.jsonl"),
+        description="append-only audit log (default: in the state folder)")
     emergency_stop: registry.LocalPath | None = Field(
         default=None, description="file whose presence vetoes every action "
         "(default: [system].emergency_stop)")

@@ -7,6 +7,7 @@ conftest is not involved) with the opscheck plugins loaded by ``-p``, over the r
 
 from __future__ import annotations
 
+import importlib
 import textwrap
 from pathlib import Path
 
@@ -21,6 +22,18 @@ from opscheck.kinds import KINDS, model_for, target_for
 for _kind in KINDS:
     model_for(_kind)
     target_for(_kind)
+
+
+# The same for the suite's plugin modules: a run that imports opscheck.settings afresh while
+# the opscheck package still holds the previous run's module as its attribute (what
+# ``from opscheck import settings`` reads) would declare settings in one registry and add
+# options from another ("unknown configuration value: 'opscheck_checks'").
+def _import_plugins(names: list[str]) -> None:
+    for name in names:
+        _import_plugins(list(getattr(importlib.import_module(name), "pytest_plugins", [])))
+
+
+_import_plugins(["opscheck.suite"])
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS = REPO / "checks"
@@ -74,4 +87,5 @@ class Suite:
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Suite:
     monkeypatch.delenv("OPSCHECK_INVENTORY", raising=False)
     monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("OPSCHECK_STATE_DIR", str(pytester.path))  # state beside the inventory
     return Suite(pytester)

@@ -200,6 +200,6 @@ def test_password_in_the_dsn_is_a_usage_error(suite):
                     'dsn = "host=127.0.0.1 password=hunter2"\n')
     result = suite.run(checks=ALL)
     assert result.ret == 4
-    result.stderr.fnmatch_lines(["*inventory.toml: components[[]0[]] (db).dsn: dsn holds a "
-                                 "password; remove it and name the variable that holds it with "
-                                 "password_env*"])
+    result.stderr.fnmatch_lines(["*inventory.toml: components[[]0[]].dsn: secret written "
+                                 "inline; the inventory never holds secrets: name an environment "
+                                 "variable instead (password_env = *"])

@@ -6,6 +6,7 @@ import json
 import os
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -172,3 +173,80 @@ def test_taskqueue_reads_attempts_and_move_never_overwrites(tmp_path):
     assert moved == root / "ready" / "t1.json" and not stuck.exists()
     assert abs(moved.stat().st_mtime - found.mtime) < 1  # mv keeps the age
     assert queue.counts() == {**dict.fromkeys(STATES, 0), "ready": 1}
+
+
+def strict_json(text: str) -> object:
+    """``text`` parsed as strict JSON: NaN and infinities are errors, as in every other parser."""
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} in a JSON report")
+    return json.loads(text, parse_constant=refuse)
+
+
+def odd_queue(root: Path) -> None:
+    """Task files an operator did not expect: names that are not UTF-8 or hold control
+    characters, a JSON bomb, NaN and infinities, a file that is no text at all."""
+    ready, in_progress = os.fsencode(root / "ready"), os.fsencode(root / "in-progress")
+    with open(os.path.join(ready, b"bad-\xff.json"), "w") as f:
+        f.write('{"attempt": 1}')
+    with open(os.path.join(ready, b"evil\x1b[31m\nERROR: ok.json"), "w") as f:
+        f.write("{")
+    task(root, "ready", "bomb", text="[" * 200_000)
+    task(root, "in-progress", "nan", text='{"attempt": NaN}')
+    task(root, "in-progress", "huge", text='{"attempt": 1e999}')
+    with open(os.path.join(in_progress, b"binary.json"), "wb") as f:
+        f.write(b"\xff\xfe\x00garbage")
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_odd_task_files_fail_in_one_line_and_every_report_is_written(suite, queue, workers):
+    odd_queue(queue)
+    reports = suite.path / "reports"
+    result = run(suite, *workers, "--report-dir", str(reports), "--metrics-out",
+                 str(reports / "opscheck.prom"))
+    out = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in out and "RecursionError" not in out and "\x1b" not in out
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=len(STATES) + 6, failed=1)
+    [line] = [x for x in result.stdout.lines if "not valid JSON" in x]
+    assert line.startswith("task-queue 4 task file(s) not valid JSON: "), line
+    for part in ("ready/evil\\x1b[31m\\n  ERROR: ok.json (invalid JSON at line 1 column 2: ",
+                 "ready/bomb.json (invalid JSON: nested too deeply to read)",
+                 "in-progress/nan.json (invalid JSON: NaN is not JSON)",
+                 "in-progress/binary.json (not UTF-8 (byte 1))"):
+        assert part in line, part
+    assert "ready/bad-\\xff.json" not in out  # it is valid JSON: not listed, and no crash
+    summary = strict_json((reports / "summary.json").read_text(encoding="utf-8"))
+    assert isinstance(summary, dict) and len(summary["checks"]) == len(STATES) + 7
+    assert "opscheck_check_state" in (reports / "opscheck.prom").read_text(encoding="utf-8")
+    allure = list((reports / "allure-results").glob("*-result.json"))
+    assert len(allure) == len(STATES) + 7
+    for path in allure:
+        strict_json(path.read_text(encoding="utf-8"))
+    assert ElementTree.parse(reports / "junit.xml").getroot() is not None
+    assert (reports / "report.html").stat().st_size > 0
+    assert not [p for p in reports.rglob("*") if p.name.endswith(".tmp") or ".tmp." in p.name]
+
+
+def test_a_file_name_that_is_not_utf8_is_escaped_in_messages(suite, queue):
+    with open(os.path.join(os.fsencode(queue / "failed"), b"dead-\xff\xfe.json"), "w") as f:
+        f.write("{}")
+    result = run(suite, "-k", "dead_letter", "--report-json", str(suite.path / "s.json"))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*dead-letter tasks in failed/ (failed/dead-\\xff\\xfe.json) *"])
+    summary = strict_json((suite.path / "s.json").read_text(encoding="utf-8"))
+    assert "failed/dead-\\xff\\xfe.json" in summary["checks"][0]["message"]
+
+
+def test_read_json_bounds_what_it_reads(tmp_path):
+    from opscheck.targets.queue import read_json
+
+    big = tmp_path / "big.json"
+    big.write_text('{"pad": "' + "x" * 2048 + '"}')
+    assert read_json(big, limit=1024) == (None, "larger than 0 MiB")
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000)
+    assert read_json(deep) == (None, "invalid JSON: nested too deeply to read")
+    digits = tmp_path / "digits.json"
+    digits.write_text('{"attempt": ' + "9" * 5000 + "}")
+    data, error = read_json(digits)
+    assert data is None and error is not None and error.startswith("invalid JSON: Exceeds")

@@ -64,3 +64,26 @@ def test_models_and_targets_import_without_pytest():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120).stdout
     assert out.strip() == "[]"
+
+
+def test_adding_a_kind_takes_the_four_files_and_one_line_the_contributor_page_says():
+    """The tcp kind is the contributor page's example: no production file but its own four
+    and the registry names it."""
+    own = {"opscheck/components/tcp.py", "opscheck/targets/tcp.py", "checks/tcp/__init__.py",
+           "checks/tcp/test_tcp.py"}
+    page = (REPO / "docs" / "adding-a-kind.md").read_text()
+    assert "four new files and one line" in page
+    assert all(f"opscheck:source {path}" in page for path in own - {"checks/tcp/__init__.py"})
+    assert all((REPO / path).exists() for path in own)
+    mentions = set()
+    for folder in ("opscheck", "fixtures", "checks", "remediations"):
+        for path in (REPO / folder).rglob("*.py"):
+            if path.is_relative_to(REPO / "opscheck" / "checks") or \
+                    path.is_relative_to(REPO / "opscheck" / "fixtures") or \
+                    path.is_relative_to(REPO / "opscheck" / "remediations"):
+                continue  # the same files, seen through opscheck/'s links
+            text = path.read_text()
+            if "TcpComponent" in text or "TcpTarget" in text or "tcp_component" in text \
+                    or '("tcp",' in text:
+                mentions.add(str(path.relative_to(REPO)))
+    assert mentions == own - {"checks/tcp/__init__.py"} | {"opscheck/kinds.py"}

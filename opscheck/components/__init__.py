@@ -23,9 +23,29 @@ from pydantic import (
     model_validator,
 )
 
-from opscheck import secrets
+from opscheck import secrets, text
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def unset(info: ValidationInfo, var: str, field: str, problem: str | None = None) -> None:
+    """Note that environment variable ``var``, used by ``field``, is not set (``problem``:
+    the one-line error for it alone): the loader reports every unset variable of the
+    inventory in one error. Without a loader (a model built directly) it is the error."""
+    keyed = problem is not None  # the default problem names the field itself
+    problem = problem or (f"environment variable {var} (named by {field}) is not set; "
+                          f"export {var} before running, or remove {field}")
+    found = (info.context or {}).get("unset")
+    if found is None:
+        raise ValueError(problem)
+    found.append((var, field, problem, keyed))
+
+
+def plain(value: str, key: str, what: str = "value") -> str:
+    """``value`` if it holds no control character (it is shown in ids and messages)."""
+    if text.unsafe(value) or "\t" in value or "\n" in value:
+        raise ValueError(f"{key} {value!r} holds a control character; remove it from the {what}")
+    return value
 
 
 def check_url(value: str, schemes: Iterable[str], example: str, key: str = "url") -> str:
@@ -34,7 +54,14 @@ def check_url(value: str, schemes: Iterable[str], example: str, key: str = "url"
     schemes = tuple(schemes)
     wanted = " or ".join(f"{s}://" for s in schemes if s != "unix")
     article = "an" if wanted[0] in "aehio" else "a"
-    parts = urlsplit(value)
+    if text.unsafe(value) or any(c.isspace() for c in value):
+        raise ValueError(f"{key} {value!r} holds a space or control character; write it "
+                         f"like \"{example}\"")
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # a broken [IPv6] host
+        raise ValueError(f"{key} {value!r} has a host that cannot be read; write it like "
+                         f"\"{example}\"") from None
     try:
         port = parts.port
     except ValueError:  # out of range or not a number
@@ -87,13 +114,22 @@ class Component(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _secret_vars_set(self) -> Component:
+    def _secret_vars_set(self, info: ValidationInfo) -> Component:
         for field in self.SECRET_VARS:
             var = getattr(self, field)
             if var and secrets.resolve(var) is None:
-                raise ValueError(
-                    f"environment variable {var} (named by {field}) is not set; "
-                    f"export {var} before running, or remove {field}")
+                unset(info, var, field)
+        return self
+
+    @model_validator(mode="after")
+    def _plain_items(self) -> Component:
+        """Items become parts of check ids: no control characters, none empty."""
+        for field in self.ITEMS.values():
+            for item in getattr(self, field):
+                if isinstance(item, str):
+                    if not item.strip():
+                        raise ValueError(f"{field}: an empty entry names nothing; remove it")
+                    plain(item, field, "entry")
         return self
 
     def secret(self, field: str) -> str | None:

@@ -6,6 +6,11 @@ schedule's promises: the newest no older than ``max_age_hours``, at least ``keep
 kept, none past ``retention_days``. Deep checks restore into scratch (a temporary folder,
 or a throwaway PostgreSQL database on ``restore_dsn``) within ``scratch_budget_mb`` and
 ``restore_timeout``.
+
+A set may lie in S3: ``dir = "s3://bucket/prefix/"`` with ``aws = "<an aws component>"``,
+whose region, endpoint and credentials chain reach the bucket. Its backups are the objects
+(and first-level "folders") under the prefix; ages are LastModified. Reading one through,
+or restoring it, first downloads it into scratch within ``scratch_budget_mb``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from opscheck.components import Component
+from opscheck.components import Component, plain
 
 Format = Literal["pg_custom", "pg_plain", "sqlite", "redis_rdb", "tar", "gzip", "folder"]
 
@@ -25,6 +30,7 @@ SOURCE_KIND: dict[str, str | None] = {
     "pg_custom": "postgres", "pg_plain": "postgres", "sqlite": "sqlite", "redis_rdb": "redis",
     "tar": None, "gzip": None, "folder": None,
 }
+S3_URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/(?P<prefix>.*))?$")
 TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
 
 
@@ -32,7 +38,10 @@ class BackupComponent(Component):
     kind: Literal["backup"] = "backup"
     SECRET_VARS: ClassVar[tuple[str, ...]] = ("restore_password_env",)
 
-    dir: str = Field(description="folder holding the backups (relative: to the inventory)")
+    dir: str = Field(description="folder holding the backups (relative: to the inventory), or "
+                     "s3://bucket/prefix/ (then set aws)")
+    aws: str | None = Field(default=None, description="s3:// sets: name of the aws component "
+                            "(region, endpoint, credentials) that reaches the bucket")
     pattern: str = Field(default="*", description="glob of the backups' names in dir")
     format: Format = Field(description="pg_custom, pg_plain, sqlite, redis_rdb, tar, gzip, folder")
     source: str | None = Field(default=None, description="name of the live component backed up")
@@ -63,13 +72,24 @@ class BackupComponent(Component):
                                    description="deep restore-and-compare limit, seconds")
     pg_bindir: str | None = Field(default=None, description="folder of pg_restore and psql")
     _source: Component | None = PrivateAttr(default=None)
+    _aws: Component | None = PrivateAttr(default=None)
 
     @field_validator("dir", "scratch_dir", "pg_bindir")
     @classmethod
     def _absolute(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return None
-        path = Path(value).expanduser()
+        if not value.strip():
+            raise ValueError(f"{info.field_name} is empty; write the folder's path")
+        if value.startswith("s3://") and info.field_name == "dir":
+            match = S3_URL.match(value)
+            if not match:
+                raise ValueError(f"{value!r} is not an S3 location; write it like "
+                                 "\"s3://bucket/prefix/\" (bucket: 3-63 lower-case letters, "
+                                 "digits, '.', '-')")
+            prefix = (match["prefix"] or "").lstrip("/")
+            return f"s3://{match['bucket']}/" + (prefix.rstrip("/") + "/" if prefix else "")
+        path = Path(plain(value, str(info.field_name))).expanduser()
         base = (info.context or {}).get("base")
         if not path.is_absolute() and base is not None:
             path = Path(base) / path
@@ -112,6 +132,18 @@ class BackupComponent(Component):
             raise ValueError(f"expected_files: only for format tar or folder, not {self.format}")
         if self.restore_dsn and wants != "postgres":
             raise ValueError(f"restore_dsn: only for PostgreSQL dumps, not {self.format}")
+        if self.s3 is not None:
+            if self.aws is None:
+                raise ValueError(f"aws: an s3:// set needs the aws component that reaches "
+                                 f"{self.dir}; set aws = \"<its name>\"")
+            found = _entry_kind(info, self.aws)
+            if found != "aws":
+                raise ValueError(f"aws: {self.aws!r} is " + (
+                    f"a {found} component" if found else "no component of this inventory")
+                    + "; name the aws component that reaches the bucket")
+        elif self.aws is not None:
+            raise ValueError(f"aws: only for s3:// sets, and dir is the folder {self.dir}; "
+                             "remove aws")
         if self.keep_max is not None and self.keep_max < self.keep_min:
             raise ValueError(f"keep_max {self.keep_max} is below keep_min {self.keep_min}; "
                              "raise keep_max or lower keep_min")
@@ -119,6 +151,18 @@ class BackupComponent(Component):
 
     def link(self, components: dict[str, Component]) -> None:
         self._source = components.get(self.source) if self.source else None
+        self._aws = components.get(self.aws) if self.aws else None
+
+    @property
+    def s3(self) -> tuple[str, str] | None:
+        """(bucket, prefix) of an s3:// set (the prefix "" or ending in "/"), else None."""
+        match = S3_URL.match(self.dir)
+        return (match["bucket"], match["prefix"] or "") if match else None
+
+    @property
+    def aws_component(self) -> Component | None:
+        """The aws component that reaches an s3:// set's bucket, or None."""
+        return self._aws
 
     @property
     def source_component(self) -> Component | None:
@@ -127,7 +171,7 @@ class BackupComponent(Component):
 
     @property
     def address(self) -> str:
-        return f"{self.dir}/{self.pattern}"
+        return f"{self.dir.rstrip('/')}/{self.pattern}"
 
 
 def _entry_kind(info: ValidationInfo, name: str) -> str | None:

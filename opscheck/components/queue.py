@@ -77,7 +77,7 @@ class QueueComponent(Component):
     @field_validator("root")
     @classmethod
     def _root(cls, value: str, info: ValidationInfo) -> str:
-        return local_path(value, info)
+        return local_path(value, info, note=True)
 
     @field_validator("folders")
     @classmethod
@@ -86,6 +86,14 @@ class QueueComponent(Component):
             if not name or "/" in name or name in (".", ".."):
                 raise ValueError(f"folder {name!r} must be one folder name under root, "
                                  "without '/'")
+        return value
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        if not value.strip() or value.startswith("/"):
+            raise ValueError(f"pattern {value!r} must be a glob under each folder, e.g. "
+                             "\"*.json\"")
         return value
 
     @model_validator(mode="after")

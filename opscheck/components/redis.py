@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
@@ -53,7 +52,7 @@ def probe_command(query: str) -> list[str]:
 
 class RedisComponent(Component):
     kind: Literal["redis"] = "redis"
-    SECRET_VARS: ClassVar[tuple[str, ...]] = ("password_env",)
+    SECRET_VARS: ClassVar[tuple[str, ...]] = ("password_env", "username_env")
     #: probe types this kind answers (a Redis command returning one number)
     PROBES: ClassVar[tuple[str, ...]] = ("value",)
 
@@ -75,9 +74,6 @@ class RedisComponent(Component):
     @model_validator(mode="after")
     def _url_shape(self) -> RedisComponent:
         check_url(self.url, ("redis", "rediss", "unix"), "redis://127.0.0.1:6379/0")
-        if self.username_env and self.username_env not in os.environ:
-            raise ValueError(f"environment variable {self.username_env} (named by username_env) "
-                             f"is not set; export {self.username_env} or remove username_env")
         if self.require_password is None:
             self.require_password = bool(self.password_env)
         return self

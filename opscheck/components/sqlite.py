@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from opscheck.components import Component
+from opscheck.components import Component, plain
 from opscheck.thresholds import Threshold, Thresholds, level
 
 JournalMode = Literal["wal", "delete", "truncate", "persist", "memory", "off"]
@@ -30,6 +30,13 @@ class SqliteComponent(Component):
     journal_mode: JournalMode | None = Field(
         default=None, description="the expected PRAGMA journal_mode (coding loops: wal)")
     thresholds: SqliteThresholds = Field(default_factory=SqliteThresholds)
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _given(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("path is empty; write the database file's path")
+        return plain(value, "path") if isinstance(value, str) else value
 
     @field_validator("path")
     @classmethod

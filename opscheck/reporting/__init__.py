@@ -15,6 +15,7 @@ xdist worker; they read :func:`opscheck.outcomes.results`, which the controller 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,20 +23,6 @@ import pytest
 
 from opscheck import settings
 from opscheck.settings import Setting, on_controller
-
-pytest_plugins = [
-    "opscheck.reporting.html",
-    "opscheck.reporting.allure",
-    "opscheck.reporting.junit",
-    "opscheck.reporting.summary_json",
-    "opscheck.reporting.metrics",
-    "opscheck.reporting.nagios",
-]
-
-#: report -> its file (or folder) name under --report-dir
-DEFAULT_NAMES = {"html": "report.html", "allure": "allure-results", "junit": "junit.xml",
-                 "json": "summary.json"}
-STARTED = pytest.StashKey[float]()
 
 
 def _flag(value: str) -> bool:
@@ -52,22 +39,62 @@ def _url(value: str) -> str:
     return value
 
 
-settings.declare(
-    Setting("report_dir", "write report.html, allure-results/, junit.xml and summary.json "
-            "into this folder", metavar="DIR"),
-    Setting("report_html", "self-contained HTML status board (pytest-html)", metavar="PATH"),
-    Setting("report_allure", "Allure results folder (allure-pytest)", metavar="DIR"),
-    Setting("report_junit", "JUnit XML with opscheck's properties (pytest's junitxml)",
-            metavar="PATH"),
-    Setting("report_json", "JSON summary: one object per check, totals, schema version",
-            metavar="PATH"),
-    Setting("metrics_out", "Prometheus textfile (node_exporter textfile collector) to write",
-            metavar="FILE"),
-    Setting("pushgateway", "Prometheus Pushgateway URL to push the same metrics to",
-            convert=_url, metavar="URL"),
-    Setting("nagios", "print one Nagios/Icinga status line with perfdata and exit 0-3",
-            default=False, convert=_flag, option="--nagios", dest="nagios"),  # testinfra's
-)
+@dataclass(frozen=True)
+class Writer:
+    """One report: the module that writes it, the settings that switch it on, the file it
+    takes under ``--report-dir`` (if any), and the third-party pytest plugins it drives (the
+    ``opscheck`` command loads them only when the report is asked for)."""
+
+    module: str
+    settings: tuple[Setting, ...]
+    under_report_dir: str | None = None
+    plugins: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()  # the driven tool's own options that switch it on
+
+
+REPORT_DIR = Setting("report_dir", "write report.html, allure-results/, junit.xml and "
+                     "summary.json into this folder", metavar="DIR")
+
+#: the report writers, each with its own settings
+WRITERS: dict[str, Writer] = {
+    "html": Writer("opscheck.reporting.html", (
+        Setting("report_html", "self-contained HTML status board (pytest-html)",
+                metavar="PATH"),), "report.html",
+        ("pytest_metadata.plugin", "pytest_html.plugin"), ("--html",)),
+    "allure": Writer("opscheck.reporting.allure", (
+        Setting("report_allure", "Allure results folder (allure-pytest)", metavar="DIR"),),
+        "allure-results", ("allure_pytest.plugin",), ("--alluredir",)),
+    "junit": Writer("opscheck.reporting.junit", (
+        Setting("report_junit", "JUnit XML with opscheck's properties (pytest's junitxml)",
+                metavar="PATH"),), "junit.xml", (), ("--junitxml", "--junit-xml")),
+    "json": Writer("opscheck.reporting.summary_json", (
+        Setting("report_json", "JSON summary: one object per check, totals, schema version",
+                metavar="PATH"),), "summary.json"),
+    "metrics": Writer("opscheck.reporting.metrics", (
+        Setting("metrics_out", "Prometheus textfile (node_exporter textfile collector) to "
+                "write", metavar="FILE"),
+        Setting("pushgateway", "Prometheus Pushgateway URL to push the same metrics to",
+                convert=_url, metavar="URL"))),
+    "nagios": Writer("opscheck.reporting.nagios", (
+        Setting("nagios", "print one Nagios/Icinga status line with perfdata and exit 0-3",
+                default=False, convert=_flag, option="--nagios", dest="nagios"),)),  # testinfra's
+}
+
+pytest_plugins = [writer.module for writer in WRITERS.values()]
+settings.declare(REPORT_DIR, *(s for writer in WRITERS.values() for s in writer.settings))
+STARTED = pytest.StashKey[float]()
+
+
+def plugins_for(flags: set[str], environ: dict[str, str]) -> list[str]:
+    """The third-party plugins the reports asked for by ``flags`` (options given on the
+    command line) or ``environ`` need."""
+    wanted: list[str] = []
+    for writer in WRITERS.values():
+        own = [*writer.settings, *([REPORT_DIR] if writer.under_report_dir else [])]
+        asked = {s.flag for s in own} | set(writer.flags)
+        if flags & asked or any(environ.get(s.env_var) for s in own):
+            wanted += [p for p in writer.plugins if p not in wanted]
+    return wanted
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,8 +106,9 @@ def path_of(config: pytest.Config, name: str) -> Path | None:
     key = name if name == "metrics_out" else f"report_{name}"
     if settings.get(config, key):
         return settings.path(config, key)[0]
-    if name in DEFAULT_NAMES and settings.get(config, "report_dir"):
-        return settings.path(config, "report_dir")[0] / DEFAULT_NAMES[name]
+    under = WRITERS[name].under_report_dir if name in WRITERS else None
+    if under and settings.get(config, "report_dir"):
+        return settings.path(config, "report_dir")[0] / under
     return None
 
 

@@ -14,7 +14,9 @@ switches allure-pytest on. Through allure's dynamic API, at the end of each chec
 - attachment: the remediation's audit record (JSON), for a check a remediation acted on.
 
 Secrets: captured output is redacted before allure-pytest attaches it, and every result
-is redacted before allure writes it (its failure text comes from the raw exception).
+is redacted before allure writes it (its failure text comes from the raw exception), but
+not its names (check ids, labels): they are never masked. Every text is made printable
+first (a task file named ``bad-\xff.json`` in a message cannot break the writer).
 Trends: Allure reads them from ``history/`` in the results folder. Each run empties the
 folder of the last run's results but keeps ``history/``, and ``scripts/report`` (``make
 report``) puts the new history back there after ``allure generate``, so trends span runs
@@ -34,7 +36,7 @@ import allure_commons
 import attr
 import pytest
 
-from opscheck import markers, secrets
+from opscheck import markers, secrets, text
 from opscheck.outcomes import results
 from opscheck.plugin import inventory_of
 from opscheck.reporting.records import action, levels_text, value_text
@@ -48,15 +50,23 @@ def active(config: pytest.Config) -> bool:
     return bool(getattr(config.option, "allure_report_dir", None))
 
 
-def scrub(obj: Any) -> Any:
-    """``obj`` (an allure model, a list, a string) with every secret redacted, in place."""
+#: fields of allure's models that hold names (of the check, its labels, files): printable,
+#: never masked (see :mod:`opscheck.secrets`)
+NAMES = frozenset({"name", "fullName", "historyId", "testCaseId", "uuid", "labels", "titlePath",
+                   "children", "source", "type", "status", "stage", "links"})
+
+
+def scrub(obj: Any, mask: bool = True) -> Any:
+    """``obj`` (an allure model, a list, a string) with every text printable and every
+    secret redacted outside the name fields, in place."""
     if isinstance(obj, str):
-        return secrets.redact(obj)
+        return text.printable(secrets.redact(obj) if mask else obj)
     if isinstance(obj, list):
-        obj[:] = [scrub(x) for x in obj]
+        obj[:] = [scrub(x, mask) for x in obj]
     elif attr.has(type(obj)):
         for field in attr.fields(type(obj)):
-            setattr(obj, field.name, scrub(getattr(obj, field.name)))
+            setattr(obj, field.name, scrub(getattr(obj, field.name),
+                                           mask and field.name not in NAMES))
     return obj
 
 
@@ -91,7 +101,8 @@ class Labeller:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         """Innermost wrapper: runs before allure-pytest's listener attaches captured output."""
         report = yield
-        report.sections = [(title, secrets.redact(text)) for title, text in report.sections]
+        report.sections = [(title, text.lines(secrets.redact(body)))
+                           for title, body in report.sections]
         self.items[item.nodeid] = item
         return report
 

@@ -16,6 +16,7 @@ import json
 
 import pytest
 
+from opscheck import secrets, text
 from opscheck.outcomes import REMEDIATION, results
 from opscheck.reporting.records import action
 from opscheck.settings import on_controller
@@ -41,12 +42,17 @@ class Properties:
         result = results(self.config).get(report.nodeid)
         if result is None:
             return
-        props = [(k, json.dumps(v, default=str) if isinstance(v, dict | list) else v)
+        props = [(k, _json(v) if isinstance(v, dict | list) else v)
                  for k, v in report.user_properties]
         if result.remediation and REMEDIATION not in dict(props):  # it rides on the call report
-            props.append((REMEDIATION, json.dumps(result.remediation, default=str)))
+            props.append((REMEDIATION, _json(secrets.redact_any(result.remediation))))
         props.append(("opscheck.state", result.state))
         todo = action(result)
         if todo:
             props.append(("opscheck.action", todo))
         report.user_properties = props
+
+
+def _json(value: object) -> str:
+    """Strict JSON (a value that is not a finite number as null), for CI tools to read."""
+    return json.dumps(text.clean(value), allow_nan=False, default=str)

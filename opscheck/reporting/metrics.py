@@ -29,6 +29,7 @@ from opscheck.plugin import inventory_of
 from opscheck.reporting import path_of, started
 from opscheck.reporting.records import records
 from opscheck.settings import get, on_controller
+from opscheck.text import printable
 
 LABELS = ("system", "check", "component", "kind", "tier")
 ERRORS = pytest.StashKey[list[str]]()
@@ -58,10 +59,11 @@ def registry_for(config: pytest.Config) -> Any:
     for rec in recs:
         if rec["code"] is None:
             continue
-        labels = (system, rec["id"], rec["component"] or "", rec["kind"] or "", rec["tier"] or "")
+        labels = tuple(printable(v or "") for v in (system, rec["id"], rec["component"],
+                                                     rec["kind"], rec["tier"]))
         state.labels(*labels).set(rec["code"])
         for m in rec["measurements"]:
-            series = (*labels, m["metric"], m["unit"] or "")
+            series = (*labels, printable(m["metric"]), printable(m["unit"] or ""))
             value.labels(*series).set(m["value"])
             for name, level in levels.items():
                 if m.get(name) is not None:

@@ -2,7 +2,8 @@
 
 ``--report-json PATH`` (or ``--report-dir``) writes, on the controller after the run::
 
-    {"schema_version": 1, "system": "wave", "inventory": "/etc/opscheck/wave.toml",
+    {"schema_version": 1, "opscheck_version": "0.2.0", "system": "wave",
+     "inventory": "/etc/opscheck/wave.toml",
      "started": "2026-11-22T11:00:00+00:00", "finished": "...", "duration": 4.2,
      "status": "CRITICAL", "code": 2,
      "totals": {"all": {"passed": 40, "failed": 1},
@@ -14,7 +15,9 @@
 
 ``status``/``code`` is the Nagios verdict of the run (0 OK, 1 WARNING, 2 CRITICAL,
 3 UNKNOWN). ``schema_version`` changes when a field changes meaning or goes away; new
-fields may appear without a change. Secrets are redacted as in every report.
+fields may appear without a change. Secrets are redacted as in every report; names (ids,
+components, kinds, metrics) never are. The document is strict JSON: a measured value that
+is not a finite number is ``null``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from opscheck import secrets
+from opscheck import secrets, text, version
 from opscheck.plugin import inventory_of
 from opscheck.reporting import path_of, started
 from opscheck.reporting.records import STATUS, records, totals, verdict
@@ -45,6 +48,7 @@ def summary(config: pytest.Config) -> dict[str, Any]:
     begin, end = started(config), time.time()
     return {
         "schema_version": SCHEMA_VERSION,
+        "opscheck_version": version(),
         "system": inventory.system.name,
         "inventory": str(inventory.path),
         "started": _iso(begin),
@@ -62,12 +66,18 @@ def _iso(epoch: float) -> str:
 
 
 def write(path: Path, document: dict[str, Any]) -> None:
-    """Write ``document`` to ``path`` atomically (readers never see half a file), redacted."""
+    """Write ``document`` to ``path`` atomically (readers never see half a file), redacted
+    (names kept) and strict JSON whatever the checks saw: every string printable, a value
+    that is not a finite number as ``null``. No temporary file outlives a failed write."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = secrets.redact(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+    safe = text.clean(secrets.redact_any(document))
+    body = json.dumps(safe, indent=2, ensure_ascii=False, allow_nan=False, default=str)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text + "\n", encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(body + "\n", encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @pytest.hookimpl(trylast=True)

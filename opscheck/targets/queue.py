@@ -79,7 +79,7 @@ class Task:
             return None
         try:
             return int(value)
-        except ValueError:
+        except (ValueError, OverflowError):  # "two", a float too large for an int
             return None
 
 
@@ -145,20 +145,40 @@ class TaskQueue:
         return {name: self.depth(name) for name in self.layout.folders}
 
 
-def read_json(path: Path) -> tuple[Any, str | None]:
-    """``(data, None)`` for a valid JSON file, ``(None, reason)`` otherwise."""
+#: a task file larger than this is not read (a task is a small JSON document)
+MAX_TASK_BYTES = 16 << 20
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def read_json(path: Path, limit: int = MAX_TASK_BYTES) -> tuple[Any, str | None]:
+    """``(data, None)`` for a valid JSON file, ``(None, reason)`` otherwise: whatever the
+    file holds (too large, nested too deep, ``NaN``, not UTF-8), the reason is one line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(limit + 1)
     except FileNotFoundError:
         return None, "vanished while being read"
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, f"unreadable ({exc})"
+    except OSError as exc:
+        return None, f"unreadable ({exc.strerror or type(exc).__name__})"
+    if len(raw) > limit:
+        return None, f"larger than {limit >> 20} MiB"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 (byte {exc.start + 1})"
     if not text.strip():
         return None, "empty file"
     try:
-        return json.loads(text), None
+        return json.loads(text, parse_constant=_no_constant), None
     except json.JSONDecodeError as exc:
         return None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+    except ValueError as exc:  # NaN, Infinity; an integer of too many digits
+        return None, f"invalid JSON: {str(exc).splitlines()[0][:120]}"
+    except RecursionError:
+        return None, "invalid JSON: nested too deeply to read"
 
 
 def move(task: Task | Path, folder: Path) -> Path:

@@ -23,6 +23,7 @@ from .base import (
     require_binary,
 )
 from .http import HTTPServer, RecordedRequest, Route
+from .moto import MotoServer
 from .nats import NatsServer
 from .podman import PodmanService
 from .postgres import PG_VERSION, PostgresServer, _pg_bindir
@@ -30,10 +31,14 @@ from .prometheus import PrometheusServer
 from .redis import RedisServer
 from .silent import SilentServer
 from .tls import make_self_signed_cert
+from .trickle import TrickleServer
 
 try:  # the fixtures need pytest; the classes work without it
     from .fixtures import (
+        aws_test_env,
         http_server,
+        moto_server,
+        moto_server_session,
         nats_server,
         nats_server_factory,
         podman_service,
@@ -42,6 +47,7 @@ try:  # the fixtures need pytest; the classes work without it
         prometheus_server,
         redis_server,
         silent_server,
+        trickle_server,
     )
 except ModuleNotFoundError as exc:  # pragma: no cover
     if exc.name != "pytest":
@@ -55,6 +61,7 @@ __all__ = [
     "STOP_TIMEOUT",
     "HTTPServer",
     "MissingBinaryError",
+    "MotoServer",
     "NatsServer",
     "PodmanService",
     "PostgresServer",
@@ -64,14 +71,18 @@ __all__ = [
     "Route",
     "ServerError",
     "SilentServer",
+    "TrickleServer",
     "_ServerProcess",
     "_pg_bindir",
+    "aws_test_env",
     "free_port",
     "http_get",
     "http_server",
     "log_tail",
     "make_owned_tempdir",
     "make_self_signed_cert",
+    "moto_server",
+    "moto_server_session",
     "nats_server",
     "nats_server_factory",
     "podman_service",
@@ -81,4 +92,5 @@ __all__ = [
     "redis_server",
     "require_binary",
     "silent_server",
+    "trickle_server",
 ]

@@ -12,12 +12,14 @@ import pytest
 
 from .base import MissingBinaryError, ServerError, _ServerProcess, make_owned_tempdir
 from .http import HTTPServer
+from .moto import FAKE_KEY_ID, FAKE_SECRET, MotoServer
 from .nats import NatsServer
 from .podman import PodmanService
 from .postgres import PostgresServer
 from .prometheus import PrometheusServer
 from .redis import RedisServer
 from .silent import SilentServer
+from .trickle import TrickleServer
 
 
 @contextlib.contextmanager
@@ -136,3 +138,50 @@ def podman_service() -> Iterator[PodmanService]:
     """A private podman API service (vfs storage, no network, runc when installed)."""
     with _serving_in_tempdir("opscheck-podman-", PodmanService) as service:
         yield service
+
+
+@pytest.fixture(scope="session")
+def moto_server_session() -> Iterator[MotoServer]:
+    """One moto emulator shared by the session (``moto_server`` resets it per test)."""
+    with _serving_in_tempdir("opscheck-moto-", MotoServer) as server:
+        yield server
+
+
+#: variables that could lead boto3 away from loopback or to a developer's own credentials
+AWS_VARS_CLEARED = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN",
+                    "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+                    "AWS_ENDPOINT_URL", "AWS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY",
+                    "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+@pytest.fixture
+def aws_test_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Fake credentials in the environment only, no config files, no metadata service, no
+    proxy: boto3's chain finds the fake keys and nothing else."""
+    for name in AWS_VARS_CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def moto_server(moto_server_session: MotoServer, aws_test_env: None,
+                monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+    """The session's moto emulator, reset; every boto3 endpoint defaults to it
+    (``AWS_ENDPOINT_URL``), so a component without ``endpoint_url`` still stays on loopback."""
+    moto_server_session.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server_session.url)
+    return moto_server_session
+
+
+@pytest.fixture
+def trickle_server() -> Iterator[TrickleServer]:
+    """An HTTP peer that sends its answer one byte every 0.2 s, never finishing."""
+    with TrickleServer() as server:
+        yield server

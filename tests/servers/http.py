@@ -162,6 +162,19 @@ class HTTPServer:
             )
         return self
 
+    def echo(self, path: str = "/echo", status: int = 200, text: bool = False) -> HTTPServer:
+        """Answer ``path`` with the request's headers echoed back, as httpbin's ``/headers``
+        does: JSON ``{"headers": {...}}``, or with ``text`` the Python repr of the dict (an
+        endpoint that prints what it got). Secrets sent in headers come back in the body."""
+
+        def answer(request: RecordedRequest) -> Route:
+            headers = {"headers": request.headers}
+            if text:
+                return Route(status=status, body=repr(headers))
+            return Route(status=status, json=headers)
+
+        return self.route(path, handler=answer)
+
     def client_ssl_context(self) -> ssl.SSLContext:
         """A client context that trusts this server's self-signed certificate."""
         if self.cert_path is None:

@@ -12,6 +12,7 @@ Disk and time are budgeted before anything is written; see :mod:`opscheck.target
 
 from __future__ import annotations
 
+import lzma
 import math
 import os
 import subprocess
@@ -128,6 +129,14 @@ def _sqlite(component: Any, source: Any, backup: Backup, deadline: Deadline) -> 
 
 
 def _tar(component: Any, backup: Backup, deadline: Deadline) -> str:
+    try:
+        return _extract(component, backup, deadline)
+    except (OSError, EOFError, tarfile.TarError, lzma.LZMAError) as exc:
+        raise BackupProblem(f"{backup.name} cannot be extracted: {type(exc).__name__}: "
+                            f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+
+
+def _extract(component: Any, backup: Backup, deadline: Deadline) -> str:
     with archives.open_maybe_compressed(backup.path) as raw, tarfile.open(fileobj=raw) as tar:
         members = tar.getmembers()
     need = sum(m.size for m in members if m.isfile())

@@ -27,6 +27,9 @@ class Backup:
     mtime: float
     size: int  # bytes; for a folder the sum of its files
     files: int  # 1 for a file; the number of files in a folder
+    #: in an S3 set: the object's key, or a folder's prefix (ending in "/"); ``path`` is then
+    #: the bare name, never opened (the checks read a downloaded copy)
+    key: str | None = None
 
     @property
     def name(self) -> str:
@@ -94,14 +97,21 @@ def read_manifests(folder: str | Path, pattern: str) -> dict[str, str]:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ManifestError(f"manifest {path} unreadable: {exc}") from None
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip() or line.startswith("#"):
-                continue
-            match = SUM_LINE.match(line.rstrip("\r"))
-            if not match:
-                raise ManifestError(f"manifest {path} line {number} is not sha256sum output "
-                                    "('<64 hex>  <name>')")
-            sums[Path(match["name"]).name] = match["digest"].lower()
+        sums.update(parse_manifest(text, str(path)))
+    return sums
+
+
+def parse_manifest(text: str, where: str) -> dict[str, str]:
+    """name -> hex digest from one manifest's text (``where`` names it in errors)."""
+    sums: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = SUM_LINE.match(line.rstrip("\r"))
+        if not match:
+            raise ManifestError(f"manifest {where} line {number} is not sha256sum output "
+                                "('<64 hex>  <name>')")
+        sums[Path(match["name"]).name] = match["digest"].lower()
     return sums
 
 

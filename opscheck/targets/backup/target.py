@@ -18,7 +18,7 @@ from typing import Any
 
 from opscheck.components.backup import BackupComponent
 from opscheck.errors import CouldNotRun, NotApplicable
-from opscheck.targets.backup import archives, restore, sets
+from opscheck.targets.backup import archives, restore, s3, scratch, sets
 from opscheck.targets.backup.tools import BackupProblem, Deadline
 
 
@@ -28,6 +28,8 @@ class BackupTarget:
     def __init__(self, component: BackupComponent, source: Any) -> None:
         self.component = component
         self.source = source
+        where = component.s3
+        self.s3 = s3.S3Set(*where, component.aws_component) if where else None
 
     def __str__(self) -> str:
         return self.component.name
@@ -36,6 +38,8 @@ class BackupTarget:
     def backups(self) -> list[sets.Backup]:
         """The set's backups, oldest first (the manifest files excluded)."""
         c = self.component
+        if self.s3 is not None:
+            return self.s3.backups(c.pattern, exclude=c.manifest)
         return sets.list_backups(c.dir, c.pattern, exclude=c.manifest)
 
     @property
@@ -52,6 +56,9 @@ class BackupTarget:
     def missing(self) -> str:
         """Why no backup was found: the folder is absent, or nothing matches."""
         c = self.component
+        if self.s3 is not None:
+            return (f"bucket {self.s3.bucket} does not exist" if self.s3.bucket_missing
+                    else f"nothing in {c.dir} matches {c.pattern}")
         if not os.path.isdir(c.dir):
             return f"folder {c.dir} does not exist"
         return f"nothing in {c.dir} matches {c.pattern}"
@@ -70,17 +77,29 @@ class BackupTarget:
     def verify(self, backup: sets.Backup, deadline: Deadline) -> str:
         """Read ``backup`` through with its format's tool (standard tier); return what was
         read. Raises BackupProblem (a CheckFailed: the check's verdict) when it is unreadable."""
-        with self.verdict():
-            return archives.verify(backup, self.component.format, deadline,
+        with self.verdict(), self.local(backup, deadline) as copy:
+            return archives.verify(copy, self.component.format, deadline,
                                    self.component.pg_bindir)
+
+    @contextlib.contextmanager
+    def local(self, backup: sets.Backup, deadline: Deadline) -> Iterator[sets.Backup]:
+        """``backup`` itself, or (an S3 set's) a copy downloaded into a scratch folder within
+        the scratch budget and ``deadline``, removed on exit."""
+        if self.s3 is None:
+            yield backup
+            return
+        c = self.component
+        with scratch.scratch_folder(c.scratch_dir, backup.size, c.scratch_budget_mb,
+                                    f"downloading {backup.name} from {c.dir}") as tmp:
+            yield self.s3.fetch(backup, tmp, deadline)
 
     def restore(self, backup: sets.Backup, deadline: Deadline) -> str:
         """Restore ``backup`` into scratch and compare it (deep tier); skips if not applicable.
         Returns what matched; raises BackupProblem (a CheckFailed: the check's verdict) when
         the restore fails or differs from the live source."""
         try:
-            with self.verdict():
-                return restore.restore_and_compare(self.component, self.source, backup,
+            with self.verdict(), self.local(backup, deadline) as copy:
+                return restore.restore_and_compare(self.component, self.source, copy,
                                                    deadline)
         except NotApplicable as exc:
             raise NotApplicable(f"{self}: {exc}") from None
@@ -91,6 +110,9 @@ class BackupTarget:
             raise NotApplicable(f"{self} has no manifest configured (set manifest = "
                                 "\"SHA256SUMS\")")
         try:
+            if self.s3 is not None:
+                deadline = Deadline(self.component.restore_timeout, f"{self} checksums")
+                return self.s3.checksum_problems(backups, self.s3.manifest(manifest), deadline)
             sums = sets.read_manifests(self.component.dir, manifest)
         except sets.ManifestError as exc:
             raise BackupProblem(f"{self}: {exc}") from None
@@ -98,5 +120,14 @@ class BackupTarget:
 
     @classmethod
     def open(cls, component: BackupComponent) -> BackupTarget:
-        return cls(component, component.source_component)
+        """The set; an S3 set is listed now (within its aws component's timeout), so an
+        unreachable bucket fails its first check and the others could not run."""
+        target = cls(component, component.source_component)
+        if target.s3 is not None:
+            _ = target.backups
+        return target
+
+    def close(self) -> None:
+        if self.s3 is not None:
+            self.s3.close()
 

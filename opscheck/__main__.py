@@ -1,0 +1,5 @@
+"""``python -m opscheck``: the ``opscheck`` command."""
+
+from opscheck.cli import main
+
+main()
