@@ -94,7 +94,7 @@ def test_the_target_connection_allows_reads_only_whatever_the_sql(db, statement)
     before = files(folder)
     target = SqliteTarget.open(SqliteComponent(name="coord", path=db))
     try:
-        with pytest.raises(sqlite3.DatabaseError, match="not authorized|authorization denied"):
+        with pytest.raises(sqlite3.DatabaseError, match=r"not authorized|authorization denied"):
             target.conn.execute(statement.replace("{folder}", str(folder))).fetchall()
         assert target.rows("SELECT count(*) AS n FROM heartbeats") == [{"n": 2}]
         assert target.quick_check() == [] and target.journal_mode() == "delete"
