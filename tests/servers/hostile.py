@@ -76,7 +76,6 @@ class StallingProxy(SilentServer):
     def _serve(self, conn: socket.socket) -> None:
         with socket.create_connection((LOOPBACK, self.upstream), timeout=5) as server:
             if self._relay_handshake(conn, server):
-                self.handshakes += 1
                 if self.mode == "stall":
                     self._stopping.wait()
                 else:
@@ -93,11 +92,15 @@ class StallingProxy(SilentServer):
                     data = key.fileobj.recv(65536)  # type: ignore[union-attr]
                     if not data:
                         return False
-                    key.data.sendall(data)
+                    done = False
                     if key.fileobj is server:
                         seen = seen[-len(READY_FOR_QUERY):] + data
-                        if READY_FOR_QUERY in seen:
-                            return True
+                        done = READY_FOR_QUERY in seen
+                    if done:  # counted before the client can see it: tests read it after
+                        self.handshakes += 1
+                    key.data.sendall(data)
+                    if done:
+                        return True
         return False
 
     def _trickle(self, client: socket.socket, server: socket.socket) -> None:
