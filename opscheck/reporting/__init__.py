@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -70,6 +71,10 @@ WRITERS: dict[str, Writer] = {
     "json": Writer("opscheck.reporting.summary_json", (
         Setting("report_json", "JSON summary: one object per check, totals, schema version",
                 metavar="PATH"),), "summary.json"),
+    "history": Writer("opscheck.reporting.history", (
+        Setting("report_previous", "the previous run's JSON summary, to say what changed "
+                "since (default: the JSON summary's own file, read before it is replaced)",
+                metavar="PATH"),)),
     "metrics": Writer("opscheck.reporting.metrics", (
         Setting("metrics_out", "Prometheus textfile (node_exporter textfile collector) to "
                 "write", metavar="FILE"),
@@ -115,6 +120,11 @@ def path_of(config: pytest.Config, name: str) -> Path | None:
 def started(config: pytest.Config) -> float:
     """The run's start (epoch seconds)."""
     return config.stash.get(STARTED, time.time())
+
+
+def iso(epoch: float) -> str:
+    """A time as every report writes it: local, with its offset, to the second."""
+    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
 
 
 @pytest.hookimpl(tryfirst=True)
