@@ -61,32 +61,52 @@ def banner(*, status: str, system: str, when: str, took: float, board: dict[str,
             f'<div class="oc-tiers">{tiers}</div></div></section>{changes}')
 
 
+def when(stamp: str | None) -> str:
+    """``2026-12-01 23:09:24`` of an ISO time (its offset is the banner's)."""
+    return (stamp or "")[:19].replace("T", " ")
+
+
+def _ids(items: list[dict[str, Any]], names: dict[str, str], how: Any = None) -> str:
+    shown = ", ".join(f'<span class="oc-id {css(i["state"])}">'
+                      f'{escape(names.get(i["id"], i["id"]))}</span>'
+                      + (f' <small>({escape(how(i))})</small>' if how else "")
+                      for i in items[:8])
+    return shown + (f", +{len(items) - 8} more" if len(items) > 8 else "")
+
+
+def _was(item: dict[str, Any]) -> str:
+    return f"was {item['was'] or 'not seen'}"
+
+
+def _turns(item: dict[str, Any]) -> str:
+    return f"{item['changes']} changes in {item['runs']} runs"
+
+
 def changes_html(changes: dict[str, Any] | None, note: str, names: dict[str, str]) -> str:
     """What changed since the last run, under the banner; ``names`` shows each id short."""
     if changes is None or changes["previous"] is None:
         return f'<section id="oc-changes" class="oc-changes"><b>Since the last run:</b> ' \
                f'{escape(note)}</section>'
-    prev = changes["previous"]
-    groups = [("new_failures", "new failure", "new failures", lambda i: f"was {i['was']}"),
-              ("recoveries", "recovered", "recovered", lambda i: f"was {i['was']}"),
-              ("still_failing", "still failing", "still failing",
-               lambda i: f"since {i['since']}"),
-              ("flapping", "flapping", "flapping",
-               lambda i: f"{i['changes']} changes in {i['runs']} runs")]
     parts = []
-    for key, one, many, how in groups:
-        items = changes[key]
-        if items:
-            shown = ", ".join(f'<span class="oc-id {css(i["state"])}">'
-                              f'{escape(names.get(i["id"], i["id"]))}</span> '
-                              f'<small>({escape(how(i))})</small>' for i in items[:8])
-            more = f", +{len(items) - 8} more" if len(items) > 8 else ""
+    for key, one, many in (("new_failures", "new failure", "new failures"),
+                           ("recoveries", "recovered", "recovered")):
+        if items := changes[key]:
             parts.append(f'<span class="oc-change oc-c-{key}"><b>{len(items)} '
-                         f'{one if len(items) == 1 else many}</b>: {shown}{more}</span>')
-    body = "; ".join(parts) or "nothing changed"
+                         f'{one if len(items) == 1 else many}</b>: '
+                         f'{_ids(items, names, _was)}</span>')
+    since: dict[str, list[dict[str, Any]]] = {}
+    for item in changes["still_failing"]:
+        since.setdefault(item["since"], []).append(item)
+    for stamp, items in sorted(since.items()):
+        parts.append(f'<span class="oc-change oc-c-still_failing"><b>{len(items)} still '
+                     f'failing</b> since {escape(when(stamp))}: {_ids(items, names)}</span>')
+    if items := changes["flapping"]:
+        parts.append(f'<span class="oc-change oc-c-flapping"><b>{len(items)} flapping</b>: '
+                     f'{_ids(items, names, _turns)}</span>')
+    prev = changes["previous"]
     return (f'<section id="oc-changes" class="oc-changes"><b>Since the last run</b> '
-            f'({escape(prev["started"] or "")}, {escape(prev["status"] or "")}): '
-            f'{body}</section>')
+            f'({escape(when(prev["started"]))}, {escape(prev["status"] or "")}): '
+            f'{"; ".join(parts) or "nothing changed"}</section>')
 
 
 def worst(states: Iterable[str], order: tuple[str, ...] = TILE_ORDER) -> str:
@@ -136,7 +156,7 @@ def state_cell(rec: dict[str, Any], change: str | None, flaps: int, since: str) 
         tags.append('<span class="oc-tag oc-new">new</span>')
     elif change == "still_failing":
         tags.append(f'<span class="oc-tag" title="failing since {escape(since)}">since '
-                    f'{escape(since[:16].replace("T", " "))}</span>')
+                    f'{escape(when(since)[5:16])}</span>')
     elif change == "recoveries":
         tags.append('<span class="oc-tag oc-back">recovered</span>')
     if flaps:
@@ -148,10 +168,12 @@ def state_cell(rec: dict[str, Any], change: str | None, flaps: int, since: str) 
 
 def value_cell(rec: dict[str, Any], values: dict[str, list[float]], key: Any) -> str:
     lines = []
+    named = len(rec["measurements"]) > 1  # one value: the check's name says what it is
     for m in rec["measurements"]:
         levels = levels_text(m)
         trend = sparkline(values.get(key(rec, m), []), m.get("state") or "ok")
-        lines.append(f'<div class="oc-m"><span class="oc-metric">{escape(m["metric"])}</span> '
+        metric = f'<span class="oc-metric">{escape(m["metric"])}</span> ' if named else ""
+        lines.append(f'<div class="oc-m" title="{escape(m["metric"])}">{metric}'
                      f'<b>{escape(value_text(m))}</b>'
                      f'{f" <small>({escape(levels)})</small>" if levels else ""}{trend}</div>')
     return f'<td class="col-value">{"".join(lines)}</td>'

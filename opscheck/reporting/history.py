@@ -22,6 +22,7 @@ runs kept, and at least twice (Nagios's flap detection, unweighted).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import dataclass, field
@@ -180,7 +181,7 @@ def flaps(hist: dict[str, Any]) -> int:
     """How many times the check's code changed in the runs kept, when that is flapping;
     else 0."""
     codes = _judged(hist["states"])
-    turns = sum(a != b for a, b in zip(codes, codes[1:], strict=False))
+    turns = sum(a != b for a, b in itertools.pairwise(codes))
     return turns if turns >= 2 and turns >= FLAP_SHARE * (len(codes) - 1) else 0
 
 
@@ -238,17 +239,21 @@ WORDS = {"new_failures": "new failure", "recoveries": "recovered",
          "still_failing": "still failing", "flapping": "flapping"}
 
 
-def lines(changes: dict[str, Any]) -> list[str]:
-    """The changes as terminal lines, one per check."""
+def lines(changes: dict[str, Any], shown: int = 10) -> list[str]:
+    """The changes as terminal lines: one per new failure, recovery and flapping check, one
+    per "still failing since" (naming ``shown`` checks at most)."""
     out = []
     for kind in ("new_failures", "recoveries"):
         out += [f"{WORDS[kind]}: {item['id']}: {item['state']} (was "
                 f"{item['was'] or 'not seen'})" for item in changes[kind]]
+    since: dict[str, list[str]] = {}
     for item in changes["still_failing"]:
-        out.append(f"still failing since {item['since']}: {item['id']}: {item['state']}")
-    for item in changes["flapping"]:
-        out.append(f"flapping ({item['changes']} changes in {item['runs']} runs): "
-                   f"{item['id']}: {item['state']}")
+        since.setdefault(item["since"], []).append(item["id"])
+    for stamp, ids in sorted(since.items()):
+        more = f", +{len(ids) - shown} more" if len(ids) > shown else ""
+        out.append(f"still failing since {stamp} ({len(ids)}): {', '.join(ids[:shown])}{more}")
+    out += [f"flapping ({item['changes']} changes in {item['runs']} runs): {item['id']}: "
+            f"{item['state']}" for item in changes["flapping"]]
     return out
 
 

@@ -21,9 +21,9 @@
 ``status``/``code`` is the Nagios verdict of the run (0 OK, 1 WARNING, 2 CRITICAL,
 3 UNKNOWN). ``schema_version`` changes when a field changes meaning or goes away; new
 fields may appear without a change: ``checks[].history`` and ``changes`` (what changed
-since the previous run's summary, :mod:`opscheck.reporting.history`) came so, in version 1. Secrets are redacted as in every report; names (ids,
-components, kinds, metrics) never are. The document is strict JSON: a measured value that
-is not a finite number is ``null``.
+since the previous run's summary, :mod:`opscheck.reporting.history`) came so, in version 1.
+Secrets are redacted as in every report; names (ids, components, kinds, metrics) never are.
+The document is strict JSON: a measured value that is not a finite number is ``null``.
 """
 
 from __future__ import annotations
