@@ -146,7 +146,7 @@ def test_second_run_names_the_new_failure_and_what_is_still_failing_since_when(r
 
 
 def test_third_run_names_the_recoveries_the_new_failure_and_the_flapping_check(runs):
-    (_, first), (_, second), (run, third) = runs
+    _, (_, second), (run, third) = runs
     changes = third["changes"]
     assert changes["previous"]["started"] == second["started"]
     assert changes["new_failures"] == [{"id": SIZE, "state": "failed", "was": "passed"}]

@@ -6,7 +6,8 @@ switches the four report files on at once under DIR; a report's own setting over
 place. The files themselves are written by the tools made for them: pytest-html (a
 self-contained page), allure-pytest, pytest's ``--junitxml``; this package only routes the
 settings to them, adds opscheck's columns, labels and properties through their hooks, and
-writes what no tool writes (the JSON summary, the Prometheus metrics, the Nagios line).
+writes what no tool writes (the JSON summary, the Prometheus metrics, the Nagios line, what
+changed since the last run).
 
 Writers that must run once (JSON, metrics, Nagios) run on the controller, never on an
 xdist worker; they read :func:`opscheck.outcomes.results`, which the controller collects.

@@ -145,9 +145,10 @@ def short(rec: dict[str, Any]) -> str:
 
 
 def sort_key(rec: dict[str, Any]) -> str:
-    """The severity order as text (pytest-html sorts a column by its cell's text)."""
+    """The severity order as text (pytest-html sorts a column by its cell's text; rows of one
+    rank keep the run's order): ``00`` a critical-tier failure, ``61`` a standard pass."""
     tier = TIERS.index(rec["tier"]) if rec["tier"] in TIERS else len(TIERS)
-    return f"{ROW_ORDER.index(rec['state'])}{tier} {rec['component'] or '~'} {rec['id']}"
+    return f"{ROW_ORDER.index(rec['state'])}{tier}"
 
 
 def state_cell(rec: dict[str, Any], change: str | None, flaps: int, since: str) -> str:
@@ -188,25 +189,27 @@ def message_cell(rec: dict[str, Any]) -> str:
     return f'<td class="col-message">{escape(text)}</td>'
 
 
-SPARK_W, SPARK_H = 72, 16
-LEVEL_COLOURS = {"ok": "#607d8b", "warning": COLOURS["warning"], "critical": COLOURS["failed"]}
+SPARK_W, SPARK_H = 72, 16  # the CSS gives the same size: svg.oc-spark
+LEVELS = ("ok", "warning", "critical")  # a measurement's states: the last dot's class
+
+
+def _xy(x: float, y: float) -> str:
+    return f"{round(x, 1):g},{round(y, 1):g}"
 
 
 def sparkline(values: list[float], state: str) -> str:
     """The last values as a small inline SVG line, the latest as a dot in its state's
-    colour; empty for fewer than two values."""
+    colour; empty for fewer than two values. Its size and strokes are the page's CSS."""
     if len(values) < 2:
         return ""
     low, high = min(values), max(values)
-    span = (high - low) or 1.0
+    span = high - low
     step = (SPARK_W - 4) / (len(values) - 1)
-    points = [(2 + i * step, SPARK_H - 2 - (v - low) / span * (SPARK_H - 4))
-              for i, v in enumerate(values)]
-    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+    points = [(2 + i * step, SPARK_H / 2 if not span else
+               SPARK_H - 2 - (v - low) / span * (SPARK_H - 4)) for i, v in enumerate(values)]
     x, y = points[-1]
-    shown = ", ".join(f"{v:g}" for v in values)
-    return (f'<svg class="oc-spark" width="{SPARK_W}" height="{SPARK_H}" '
-            f'viewBox="0 0 {SPARK_W} {SPARK_H}" role="img"><title>last {len(values)} '
-            f'values: {escape(shown)}</title><polyline fill="none" stroke="#90a4ae" '
-            f'stroke-width="1.2" points="{line}"/><circle cx="{x:.1f}" cy="{y:.1f}" r="2.2" '
-            f'fill="{LEVEL_COLOURS.get(state, LEVEL_COLOURS["ok"])}"/></svg>')
+    dot = state if state in LEVELS else "ok"
+    return (f'<svg class="oc-spark"><title>last {len(values)} values: '
+            f'{escape(", ".join(f"{v:g}" for v in values))}</title><polyline points="'
+            f'{" ".join(_xy(*p) for p in points)}"/><circle class="oc-{dot}" cx="{x:.1f}" '
+            f'cy="{y:.1f}" r="2.2"/></svg>')

@@ -83,7 +83,11 @@ td.col-message{width:40%}
  background:#eceff1;color:#37474f;white-space:nowrap}
 .oc-new{background:#c62828;color:#fff}.oc-back{background:#2e7d32;color:#fff}
 .oc-flap{background:#e65100;color:#fff}
-.oc-metric{color:#666}.oc-spark{vertical-align:middle;margin-left:6px}
+.oc-metric{color:#666}
+svg.oc-spark{width:72px;height:16px;vertical-align:middle;margin-left:6px}
+.oc-spark polyline{fill:none;stroke:#90a4ae;stroke-width:1.2}
+.oc-spark .oc-ok{fill:#607d8b}.oc-spark .oc-warning{fill:#e65100}
+.oc-spark .oc-critical{fill:#c62828}
 tbody:has(.oc-badge.oc-s-warning) td{background:#fff3e0}
 tbody:has(.oc-badge.oc-s-failed)>tr.collapsible>td:first-of-type{box-shadow:none}
 .extras-row:not(:has(.log,.extraHTML>*,.media:not(.hidden))){display:none}
