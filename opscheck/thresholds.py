@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Direction = Literal["above", "below"]
 State = Literal["ok", "warning", "critical"]
@@ -31,8 +31,16 @@ def _level(value: Any) -> Any:
     return value
 
 
-#: a warning or critical level: a number, or None (off); written ``false`` in TOML
-Level = Annotated[float | None, BeforeValidator(_level)]
+def _finite(value: float | None) -> float | None:
+    """``nan`` could never be crossed and ``inf`` never reached: neither is a level."""
+    if value is not None and not math.isfinite(value):
+        raise ValueError(f"a level is a finite number, not {value}; give a number, or false "
+                         "to switch the level off")
+    return value
+
+
+#: a warning or critical level: a finite number, or None (off); written ``false`` in TOML
+Level = Annotated[float | None, BeforeValidator(_level), AfterValidator(_finite)]
 
 
 class ThresholdWarning(UserWarning):

@@ -10,7 +10,8 @@ def test_redis_memory_used(redis_component, measure):
     usage = redis_component.memory()
     if not usage.limit:
         pytest.skip(f"{redis_component} has maxmemory 0 and the inventory sets no memory_budget")
-    measure(f"memory used (of {usage.source})", usage.pct, redis_component.thresholds.memory)
+    measure("memory used", usage.pct, redis_component.thresholds.memory,
+            detail=f"of {usage.source}")
 
 
 @pytest.mark.standard
