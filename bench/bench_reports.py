@@ -1,8 +1,11 @@
-"""What each report adds to the wall time of a 500-check run.
+"""What each report adds to the wall time of a 500-check run, and what the HTML board adds.
 
-Writes 500 checks (measured values: 80 % ok, 10 % warning, 10 % critical) into a temporary
-folder and runs pytest over them as a subprocess, first with no report, then with each
-report alone, then with all of them. The variants take turns, round after round, so a busy
+Writes 500 checks (measured values: 80 % ok, 10 % warning, 10 % critical; ten checks per
+component) into a temporary folder and runs pytest over them as a subprocess, first with no
+report, then with each report alone, then with all of them. The HTML report runs three
+ways: pytest-html alone (opscheck's board plugin blocked), with opscheck's board, and with
+the board comparing with a previous summary (the changes, each row's sparkline); the
+page's size is printed for each. The variants take turns, round after round, so a busy
 neighbour slows them alike; printed per variant: the best (least disturbed) and the median
 wall time, the best CPU time (user + system of the pytest process), and the best wall
 time's difference to the run without reports.
@@ -41,7 +44,11 @@ def test_used(measure, n):
 '''
 VARIANTS = {
     "no report": [],
-    "html": ["--report-html", "out/report.html"],
+    "pytest-html alone": ["-p", "no:opscheck.reporting.html", "--html", "out/plain.html",
+                          "--self-contained-html"],
+    "html board": ["--report-html", "out/board.html"],
+    "board+history": ["--report-html", "out/history.html", "--report-previous",
+                      "out/previous.json"],
     "allure": ["--report-allure", "out/allure-results"],
     "junit": ["--report-junit", "out/junit.xml"],
     "json": ["--report-json", "out/summary.json"],
@@ -90,6 +97,7 @@ def main() -> None:
         (folder / "inventory.toml").write_text('[system]\nname = "bench"\n')
         (folder / "test_bench.py").write_text(CHECKS.format(count=opts.checks))
         run(folder, [], opts.xdist)  # warm the file cache and the bytecode
+        run(folder, ["--report-json", "out/previous.json"], opts.xdist)  # the board's past
         print(f"{opts.checks} checks, {opts.runs} rounds, "
               f"{'xdist ' + str(opts.xdist) if opts.xdist else 'no xdist'}")
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in VARIANTS}
@@ -102,8 +110,11 @@ def main() -> None:
             median = statistics.median(wall for wall, _ in runs)
             cpu = min(c for _, c in runs)
             extra = f"  {best - base:+5.2f} s ({best / base - 1:+.0%})" if best != base else ""
-            print(f"{name:12} wall best {best:5.2f} s, median {median:5.2f} s; "
+            print(f"{name:17} wall best {best:5.2f} s, median {median:5.2f} s; "
                   f"CPU best {cpu:5.2f} s{extra}")
+        for name in ("plain", "board", "history"):
+            page = folder / "out" / f"{name}.html"
+            print(f"HTML page {page.name:12} {page.stat().st_size / 1e6:6.2f} MB")
 
 if __name__ == "__main__":
     main()

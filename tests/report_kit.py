@@ -241,3 +241,70 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
         rows.append(bytes(line))
         prev = line
     return width, height, rows
+
+
+def healthy_run(folder: Path) -> Run:
+    """A run with nothing to report: this host's resources within generous levels."""
+    (folder / "inventory.toml").write_text(textwrap.dedent("""\
+        [system]
+        name = "healthy-demo"
+
+        [[components]]
+        name = "web-1"
+        kind = "host"
+        cpu_sample = 0.05
+        thresholds.memory = { warning = 99.5, critical = 99.9 }
+        thresholds.disk = { warning = 99.5, critical = 99.9 }
+        thresholds.cpu = { warning = 1000, critical = 1001 }
+        thresholds.swap = { warning = 99.5, critical = 99.9 }
+        thresholds.inodes = { warning = 99.5, critical = 99.9 }
+        """))
+    return run_pytest(folder, "--report-dir", "reports",
+                      str(CHECKS / "host" / "test_resources.py"))
+
+
+#: the banner's and the badges' colours (opscheck.reporting.board.COLOURS), as RGB
+RGB = {state: bytes.fromhex(colour[1:]) for state, colour in {
+    "passed": "#2e7d32", "warning": "#e65100", "failed": "#c62828",
+    "could not run": "#6a1b9a", "skipped": "#757575", "remediated": "#1565c0",
+    "waived": "#5d4037"}.items()}
+
+
+def render(page: Path, png: Path) -> str:
+    """A 1400×900 screenshot of ``page`` in headless Chromium, and its DOM once its scripts
+    ran (what a reviewer's browser shows first)."""
+    done = chromium(f"--screenshot={png}", "--window-size=1400,900",
+                    "--virtual-time-budget=3000", page.as_uri())
+    assert done.returncode == 0 and png.exists(), done.stderr[-2000:]
+    dom = chromium("--dump-dom", "--window-size=1400,900", "--virtual-time-budget=3000",
+                   page.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    return dom.stdout
+
+
+def _near(pixel: bytes, colour: bytes, tolerance: int = 8) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=True))
+
+
+def pixel_rows(png: Path) -> tuple[int, list[list[bytes]]]:
+    """(width, rows of RGB pixels) of a PNG."""
+    width, _height, rows = png_pixels(png)
+    bpp = len(rows[0]) // width
+    return width, [[row[i:i + 3] for i in range(0, len(row), bpp)] for row in rows]
+
+
+def rows_of_colour(pixels: list[list[bytes]], colour: bytes, share: float = 0.5) -> list[int]:
+    """The screen rows (y) at least ``share`` of which is ``colour``: a banner's."""
+    return [y for y, row in enumerate(pixels)
+            if sum(_near(p, colour) for p in row[::4]) >= share * len(row[::4])]
+
+
+def first_badge(pixels: list[list[bytes]], below: int, x: range = range(24, 50, 2)) -> \
+        tuple[int, str] | None:
+    """(y, state) of the topmost state badge below row ``below``: a solid run of one
+    state's colour across ``x`` (the State column's left end)."""
+    for y in range(below, len(pixels)):
+        for state, colour in RGB.items():
+            if all(_near(pixels[y][i], colour) for i in x):
+                return y, state
+    return None

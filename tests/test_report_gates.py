@@ -77,14 +77,32 @@ def test_nagios_prints_one_status_line_and_exits_with_its_code(gates, select, co
     assert not [x for x in result.stdout.lines if "test session starts" in x or "passed" in x]
 
 
-def test_nagios_long_output_names_each_problem_with_its_action(gates):
+def test_nagios_long_output_names_each_problem_with_its_check_and_action_worst_first(gates):
     result = gates.run_files("--nagios", "-k", "memory or unknown")
     assert result.ret == 2
     assert result.stdout.lines[1:] == [
-        "CRITICAL: app memory used 95% ≥ critical 90% (warning 75%). Action: Check for leaks",
-        "WARNING: app memory used 80% ≥ warning 75% (critical 90%). Action: Check for leaks",
-        "UNKNOWN: could not run: app unreachable at 127.0.0.1:1",
+        "CRITICAL: test_memory[critical]: app memory used 95% ≥ critical 90% (warning 75%). "
+        "Action: Check for leaks",
+        "UNKNOWN: test_unknown: could not run: app unreachable at 127.0.0.1:1",
+        "WARNING: test_memory[warning]: app memory used 80% ≥ warning 75% (critical 90%). "
+        "Action: Check for leaks",
     ]
+
+
+def test_nagios_lines_of_a_redis_that_is_down_name_each_check_and_the_component(suite):
+    """A Redis that is down stops all its checks: each line says which check, and where
+    (they read alike but for that: eight identical UNKNOWN lines before)."""
+    suite.inventory(f'[system]\nname = "bus-demo"\ntimeout = 1\n\n[[components]]\n'
+                    f'name = "bus"\nkind = "redis"\nurl = "redis://127.0.0.1:{free_port()}/0"\n')
+    result = suite.run("--nagios", checks=("redis",))
+    problems = result.stdout.lines[1:]
+    assert result.ret == 2 and len(problems) >= 4, result.stdout.lines
+    assert len(set(problems)) == len(problems)
+    assert problems[0].startswith("CRITICAL: bus: test_redis_answers_ping[bus]: bus ")
+    for line in problems[1:]:
+        state, component, check, _ = line.split(": ", 3)
+        assert (state, component) == ("UNKNOWN", "bus") and check.startswith("test_redis_")
+        assert line.endswith("bus unreachable") or "could not run: bus unreachable" in line
 
 
 def test_nagios_from_the_environment_variable(gates, monkeypatch):
@@ -243,7 +261,7 @@ def test_auth():
 ''')
     result = gates.run_files("--nagios", "test_leak.py")
     assert result.ret == 2
-    assert result.stdout.lines[1] == "CRITICAL: AUTH refused for ***"
+    assert result.stdout.lines[1] == "CRITICAL: test_auth: AUTH refused for ***"
     assert "gate-s3cr3t-4417" not in result.stdout.str() + result.stderr.str()
 
 

@@ -6,7 +6,8 @@ switches the four report files on at once under DIR; a report's own setting over
 place. The files themselves are written by the tools made for them: pytest-html (a
 self-contained page), allure-pytest, pytest's ``--junitxml``; this package only routes the
 settings to them, adds opscheck's columns, labels and properties through their hooks, and
-writes what no tool writes (the JSON summary, the Prometheus metrics, the Nagios line).
+writes what no tool writes (the JSON summary, the Prometheus metrics, the Nagios line, what
+changed since the last run).
 
 Writers that must run once (JSON, metrics, Nagios) run on the controller, never on an
 xdist worker; they read :func:`opscheck.outcomes.results`, which the controller collects.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -70,6 +72,10 @@ WRITERS: dict[str, Writer] = {
     "json": Writer("opscheck.reporting.summary_json", (
         Setting("report_json", "JSON summary: one object per check, totals, schema version",
                 metavar="PATH"),), "summary.json"),
+    "history": Writer("opscheck.reporting.history", (
+        Setting("report_previous", "the previous run's JSON summary, to say what changed "
+                "since (default: the JSON summary's own file, read before it is replaced)",
+                metavar="PATH"),)),
     "metrics": Writer("opscheck.reporting.metrics", (
         Setting("metrics_out", "Prometheus textfile (node_exporter textfile collector) to "
                 "write", metavar="FILE"),
@@ -115,6 +121,11 @@ def path_of(config: pytest.Config, name: str) -> Path | None:
 def started(config: pytest.Config) -> float:
     """The run's start (epoch seconds)."""
     return config.stash.get(STARTED, time.time())
+
+
+def iso(epoch: float) -> str:
+    """A time as every report writes it: local, with its offset, to the second."""
+    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -11,7 +11,16 @@ switches allure-pytest on. Through allure's dynamic API, at the end of each chec
 - parameters: each measured value with its levels (excluded from Allure's history id,
   so the trend of a check stays one line while its value moves);
 - description: the check's docstring, the runbook's action, the waiver's justification;
-- attachment: the remediation's audit record (JSON), for a check a remediation acted on.
+- attachment: the remediation's audit record (JSON), for a check a remediation acted on;
+- status and message in opscheck's terms: a check that could not run is ``broken``, one that
+  failed is ``failed`` (allure-pytest calls a failure by a connection error broken, an error
+  in a fixture's assert failed), and the message is opscheck's one line after its bucket:
+  ``threshold crossed: …`` (a measured value past its critical level), ``broken: …`` (any
+  other failure), ``could not run: …``; ``categories.json`` makes the three Allure's
+  categories, in that order;
+- what changed since the last run (:mod:`opscheck.reporting.history`): a tag ``new
+  failure``, ``recovered``, ``still failing`` or ``flapping``, Allure's flaky mark on a
+  check that flaps, its known mark on a waived one; the environment panel counts them.
 
 Secrets: captured output is redacted before allure-pytest attaches it, and every result
 is redacted before allure writes it (its failure text comes from the raw exception), but
@@ -35,11 +44,13 @@ import allure
 import allure_commons
 import attr
 import pytest
+from allure_commons.model2 import Status, StatusDetails
 
 from opscheck import markers, secrets, text
-from opscheck.outcomes import results
+from opscheck.outcomes import Result, results
 from opscheck.plugin import inventory_of
-from opscheck.reporting.records import action, levels_text, value_text
+from opscheck.reporting import history
+from opscheck.reporting.records import action, levels_text, record, records, value_text
 from opscheck.settings import on_controller
 
 SEVERITY = {"critical": "critical", "standard": "normal", "deep": "minor"}
@@ -70,11 +81,59 @@ def scrub(obj: Any, mask: bool = True) -> Any:
     return obj
 
 
+#: Allure's categories, matched in order: opscheck's three kinds of not passing
+CATEGORIES = [
+    {"name": "could not run", "matchedStatuses": ["broken"], "messageRegex": "(?s)could not run.*",
+     "description": "the check could not judge its component (unreachable, refused, "
+                    "an error before the check ran)"},
+    {"name": "threshold crossed", "matchedStatuses": ["failed"],
+     "messageRegex": "(?s)threshold crossed: .*",
+     "description": "a measured value crossed its critical level"},
+    {"name": "broken", "matchedStatuses": ["failed"], "messageRegex": "(?s)broken: .*",
+     "description": "the check found its component broken"},
+]
+#: labels that carry opscheck's verdict from :func:`describe` to :class:`Redactor` (taken
+#: off before the result is written)
+VERDICT, STATE, FLAKY = "opscheck.verdict", "opscheck.state", "opscheck.flaky"
+CHANGE_TAGS = {"new_failures": "new failure", "recoveries": "recovered",
+               "still_failing": "still failing"}
+
+
+def verdict_line(result: Result) -> str | None:
+    """The Allure message of a check that did not pass: its bucket, then its line."""
+    if result.state == "could not run":
+        line = result.message or "could not run"
+        return line if line.startswith("could not run") else f"could not run: {line}"
+    if result.state == "failed":
+        crossed = any(m.get("state") == "critical" for m in result.measurements)
+        return f"{'threshold crossed' if crossed else 'broken'}: {result.message}"
+    return None
+
+
+def settle(result: Any) -> None:
+    """Put opscheck's verdict (the labels :func:`describe` left) into the result."""
+    mine = {label.name: label.value for label in result.labels
+            if label.name in (VERDICT, STATE, FLAKY)}
+    if not mine:
+        return
+    result.labels = [label for label in result.labels if label.name not in mine]
+    details = result.statusDetails or StatusDetails()
+    state = mine.get(STATE)
+    if state in ("failed", "could not run"):
+        result.status = Status.FAILED if state == "failed" else Status.BROKEN
+        details.message = mine.get(VERDICT)
+    details.known = True if state == "waived" else details.known
+    details.flaky = True if FLAKY in mine else details.flaky
+    result.statusDetails = details
+
+
 class Redactor:
-    """An allure_commons plugin: redacts a result before allure's file logger writes it."""
+    """An allure_commons plugin: settles and redacts a result before allure's file logger
+    writes it."""
 
     @allure_commons.hookimpl(tryfirst=True)
     def report_result(self, result: Any) -> None:
+        settle(result)
         scrub(result)
 
     @allure_commons.hookimpl(tryfirst=True)
@@ -129,18 +188,28 @@ def describe(item: pytest.Item) -> None:
             m.name not in ("parametrize", "xfail", "skip", "skipif", "usefixtures")]
     if result and result.state in STATE_TAGS:
         tags.append(result.state)
+    found = history.entry(item.config, record(result)) if result else None
+    if found and found.change:
+        tags.append(CHANGE_TAGS[found.change])
+    if found and found.flaps:
+        tags.append("flapping")
+        allure.dynamic.label(FLAKY, "true")
     if tags:
         allure.dynamic.tag(*tags)
     if result is None:
         return
+    allure.dynamic.label(STATE, result.state)
+    line = verdict_line(result)
+    if line:
+        allure.dynamic.label(VERDICT, line)
     for m in result.measurements:
         levels = levels_text(m)
         shown = f"{value_text(m)} ({levels})" if levels else value_text(m)
         allure.dynamic.parameter(m["metric"], shown, excluded=True)
     allure.dynamic.description(description(item, result))
     if result.remediation:
-        record = json.dumps(secrets.redact_any(result.remediation), indent=2, default=str)
-        allure.attach(record, name="remediation audit record",
+        audit = json.dumps(secrets.redact_any(result.remediation), indent=2, default=str)
+        allure.attach(audit, name="remediation audit record",
                       attachment_type=allure.attachment_type.JSON)
 
 
@@ -159,12 +228,21 @@ def description(item: pytest.Item, result: Any) -> str:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Allure's environment panel: the system and the inventory of the run."""
+    """Allure's categories, and its environment panel: the system and the inventory of the
+    run, and what changed since the last one."""
     config = session.config
     if not (active(config) and on_controller(config)):
         return
     inventory = inventory_of(config)
     folder = Path(config.option.allure_report_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "categories.json").write_text(json.dumps(CATEGORIES, indent=2) + "\n",
+                                            encoding="utf-8")
+    lines = [f"system={inventory.system.name}", f"inventory={inventory.path}"]
+    prev = history.compared(config)
+    if prev.found:
+        changes = history.annotate(config, records(config))
+        lines.append(f"previous_run={prev.started} ({prev.status})")
+        lines += [f"{kind}={len(changes[kind])}" for kind in (*history.KINDS, "flapping")]
     (folder / "environment.properties").write_text(
-        f"system={inventory.system.name}\ninventory={inventory.path}\n", encoding="utf-8")
+        text.printable("\n".join(lines)) + "\n", encoding="utf-8")

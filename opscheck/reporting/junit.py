@@ -28,6 +28,20 @@ def pytest_configure(config: pytest.Config) -> None:
     # among the tryfirst logreport hooks the collector runs first, this next, junitxml last
     if on_controller(config):
         config.pluginmanager.register(Properties(config), "opscheck-junit")
+        config.pluginmanager.register(Restore(), "opscheck-junit-restore")
+
+
+class Restore:
+    """Gives the report its own properties back once junitxml has read the written ones:
+    the other readers after it (the remediation plugin's summary) see dicts, not JSON."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> object:
+        own = list(report.user_properties)
+        try:
+            return (yield)
+        finally:
+            report.user_properties = own
 
 
 class Properties:
@@ -50,7 +64,7 @@ class Properties:
         todo = action(result)
         if todo:
             props.append(("opscheck.action", todo))
-        report.user_properties = props
+        report.user_properties = props  # for junitxml, inside Restore's wrapper
 
 
 def _json(value: object) -> str:

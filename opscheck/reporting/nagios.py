@@ -5,8 +5,11 @@ true``, env ``OPSCHECK_NAGIOS=1``) pytest's terminal output is diverted (by test
 and stdout carries a monitoring plugin's output::
 
     OPSCHECK CRITICAL - 1 failed, 1 warning, 12 ok (wave) | 'wave-redis memory used'=91.2%;75;90
-    CRITICAL: wave-redis memory used 91.2% ≥ critical 90% (warning 75%). Action: …
+    CRITICAL: wave-redis: test_redis_memory_used[wave-redis]: wave-redis memory used 91.2% ≥ …
     WARNING: …
+
+One line per check that is not OK, worst first, naming the component and the check (a
+Redis that is down gives one line per check it stopped, each saying which).
 
 The exit code is the run's verdict: 0 OK (everything passed, was remediated or waived),
 1 WARNING (a warning level crossed), 2 CRITICAL (a check failed), 3 UNKNOWN (a check
@@ -28,7 +31,7 @@ from _pytest.config import create_terminal_writer
 
 from opscheck import secrets
 from opscheck.plugin import inventory_of
-from opscheck.reporting.records import STATUS, records, verdict
+from opscheck.reporting.records import RANK, STATUS, records, verdict
 from opscheck.settings import get, on_controller
 from opscheck.thresholds import fmt
 
@@ -105,10 +108,17 @@ def output(config: pytest.Config) -> tuple[int, str]:
             f"({inventory_of(config).system.name})")
     data = perfdata(recs)
     lines = [f"{line} | {data}" if data else line]
-    for rec in recs:
-        if rec["code"]:
-            lines.append(f"{STATUS[rec['code']]}: {rec['message'] or rec['id']}")
+    bad = sorted((r for r in recs if r["code"]), key=lambda r: -RANK[r["code"]])
+    lines += [check_line(rec) for rec in bad]
     return code, "\n".join(lines)
+
+
+def check_line(rec: dict[str, Any]) -> str:
+    """``UNKNOWN: cache: test_redis_memory_used[cache]: could not run: cache unreachable``:
+    the state, the component, the check, its verdict (so no two checks read alike)."""
+    name = f"{rec['check']}[{rec['params']}]" if rec["params"] else rec["check"]
+    where = f"{rec['component']}: " if rec["component"] else ""
+    return f"{STATUS[rec['code']]}: {where}{name}: {rec['message'] or 'no message'}"
 
 
 @pytest.hookimpl(trylast=True)

@@ -11,13 +11,19 @@
      "checks": [{"id", "check", "params", "tier", "kind", "component", "state", "code",
                  "message", "measurements": [{"metric", "value", "unit", "warning",
                  "critical", "direction", "state"}], "action", "duration",
-                 "waiver", "remediation"}]}
+                 "waiver", "remediation",
+                 "history": {"states": [...], "since": "...", "values": {metric: [...]}}}],
+     "changes": {"previous": {"file", "started", "status"} | null,
+                 "new_failures": [{"id", "state", "was"}], "recoveries": [...],
+                 "still_failing": [{"id", "state", "since"}],
+                 "flapping": [{"id", "state", "changes", "runs"}]}}
 
 ``status``/``code`` is the Nagios verdict of the run (0 OK, 1 WARNING, 2 CRITICAL,
 3 UNKNOWN). ``schema_version`` changes when a field changes meaning or goes away; new
-fields may appear without a change. Secrets are redacted as in every report; names (ids,
-components, kinds, metrics) never are. The document is strict JSON: a measured value that
-is not a finite number is ``null``.
+fields may appear without a change: ``checks[].history`` and ``changes`` (what changed
+since the previous run's summary, :mod:`opscheck.reporting.history`) came so, in version 1.
+Secrets are redacted as in every report; names (ids, components, kinds, metrics) never are.
+The document is strict JSON: a measured value that is not a finite number is ``null``.
 """
 
 from __future__ import annotations
@@ -25,7 +31,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +38,7 @@ import pytest
 
 from opscheck import secrets, text, version
 from opscheck.plugin import inventory_of
-from opscheck.reporting import path_of, started
+from opscheck.reporting import history, iso, path_of, started
 from opscheck.reporting.records import STATUS, records, totals, verdict
 from opscheck.settings import on_controller
 
@@ -46,23 +51,21 @@ def summary(config: pytest.Config) -> dict[str, Any]:
     recs = records(config)
     code = verdict(recs)
     begin, end = started(config), time.time()
+    changes = history.annotate(config, recs)
     return {
         "schema_version": SCHEMA_VERSION,
         "opscheck_version": version(),
         "system": inventory.system.name,
         "inventory": str(inventory.path),
-        "started": _iso(begin),
-        "finished": _iso(end),
+        "started": iso(begin),
+        "finished": iso(end),
         "duration": round(end - begin, 3),
         "status": STATUS[code],
         "code": code,
         "totals": totals(recs),
         "checks": recs,
+        "changes": changes,
     }
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
 
 
 def write(path: Path, document: dict[str, Any]) -> None:
