@@ -100,5 +100,6 @@ def test_the_detail_is_in_the_line_and_not_in_the_name(suite):
     suite.inventory('[[components]]\nname = "db-host"\nkind = "host"\n')
     result = suite.run_files("--nagios")
     assert result.outlines[0].endswith("| 'db-host connections used'=90%;;80"), result.outlines
-    assert result.outlines[1] == "CRITICAL: db-host connections used (360 of 400) 90% ≥ " \
+    assert result.outlines[1] == "CRITICAL: db-host: test_pool[db-host]: db-host connections " \
+        "used (360 of 400) 90% ≥ " \
                                  "critical 80%"
