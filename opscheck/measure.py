@@ -37,8 +37,7 @@ class Measure:
             "metric": metric,
             "value": float(value),
             "unit": threshold.unit if unit is None else unit,
-            "warning": threshold.warning,
-            "critical": threshold.critical,
+            **threshold.recorded(),  # warning, critical; a band's text as *_range
             "direction": threshold.direction,
             "state": state,
             "line": line,
