@@ -304,9 +304,9 @@ def test_metrics_page_series_past_each_level(suite, http_server):
 class Counters:
     """A page whose counters grow with time: ``requests`` and ``failures`` per second."""
 
-    def __init__(self, requests: float, failures: float) -> None:
+    def __init__(self, per_second: float, failures: float) -> None:
         self.start = time.monotonic()
-        self.requests, self.failures = requests, failures
+        self.requests, self.failures = per_second, failures
         self.base = 1000.0
 
     def page(self) -> str:
@@ -344,7 +344,7 @@ unit = "%"
 def test_rate_and_ratio_over_two_scrapes(suite, http_server):
     """LiteLLM error rate > 5 % (AF:333) from its /metrics, without a Prometheus."""
     server = http_server()
-    counters = Counters(requests=100, failures=2)
+    counters = Counters(per_second=100, failures=2)
     server.metrics(counters.page)
     component = http("litellm-metrics", f"{server.url}/metrics", RATES)
     run(suite, component).assert_outcomes(passed=2)
