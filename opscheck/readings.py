@@ -68,6 +68,14 @@ def naming(threshold: Threshold, value: float, readings: Sequence[Reading], how:
     if not readings or threshold.state(value) == "ok":
         return threshold
     ranked = worst(readings, how, threshold)
-    text = f"{what}: {listed(ranked, threshold.unit, values=how != 'count')}"
+    names = listed(ranked, threshold.unit, values=how != "count")
+    return noting(threshold, value, f"{what}: {names}")
+
+
+def noting(threshold: Threshold, value: float, text: str) -> Threshold:
+    """``threshold`` whose action ends with ``text`` when ``value`` is not ok: what changes
+    from run to run goes in the line, never in the metric's name."""
+    if threshold.state(value) == "ok":
+        return threshold
     action = f"{threshold.action}; {text}" if threshold.action else text
     return threshold.model_copy(update={"action": action})

@@ -15,11 +15,18 @@ SIZE = re.compile(r"^\d+(\.\d+)?[kmg]?$", re.IGNORECASE)
 
 
 class DockerThresholds(Thresholds):
-    """Restarts since the container was created: a climbing count is a crash loop."""
+    """Restarts since the container was created: a climbing count is a crash loop. CPU and
+    memory per container (``docker stats``): the runbooks' generic 70/85 % and 75/90 %."""
 
     restarts: Threshold = level(1, 5, "restarts", action=(
         "Crash loop: read `docker logs <container>` for the cause, fix it, then "
         "`docker compose restart <service>`"))
+    cpu: Threshold = level(70, 85, "%", action=(
+        "Container busy: docker stats --no-stream; docker logs <container> for a runaway "
+        "loop; give it more CPUs or scale it"))
+    memory: Threshold = level(75, 90, "%", action=(
+        "Container near its memory limit (the kernel kills it there): docker stats "
+        "--no-stream; check for a leak; raise mem_limit"))
 
 
 class DockerComponent(Component):
@@ -39,6 +46,9 @@ class DockerComponent(Component):
         "expected json-file max-size (WAVE runbook: 10m); \"\" skips the rotation check"))
     log_max_file: int | None = Field(default=3, ge=1, description=(
         "expected json-file max-file (WAVE runbook: 3)"))
+    stats_interval: float = Field(default=1.0, ge=0.2, le=10, description=(
+        "seconds between the two stats samples CPU % is taken over (once per run, for every "
+        "listed container together)"))
     thresholds: DockerThresholds = Field(default_factory=DockerThresholds)
 
     @field_validator("base_url")
