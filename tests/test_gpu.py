@@ -25,7 +25,8 @@ name = "gpu0"
 kind = "gpu"
 processes = ["llama"]
 """
-CHECKS = 6  # nvml, process (one per listed process), memory, temperature, ECC, utilisation
+CHECKS = 8  # nvml, process (one per listed process), memory, temperature, ECC, utilisation,
+# processes allowed, memory sustained (checks/gpu/test_gpu_watch.py)
 
 
 def nvml_error() -> str | None:
