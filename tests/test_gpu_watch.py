@@ -30,10 +30,10 @@ class RecordedNvml:
         self.readings = iter(mib)
         self.calls: list[float] = []
 
-    def nvmlDeviceGetHandleByIndex(self, index: int) -> int:  # noqa: N802 - NVML's name
+    def nvmlDeviceGetHandleByIndex(self, index: int) -> int:
         return index
 
-    def nvmlDeviceGetMemoryInfo(self, handle: int) -> SimpleNamespace:  # noqa: N802
+    def nvmlDeviceGetMemoryInfo(self, handle: int) -> SimpleNamespace:
         self.calls.append(time.monotonic())
         return SimpleNamespace(used=next(self.readings) * 1024**2, total=24564 * 1024**2)
 
