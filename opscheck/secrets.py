@@ -273,6 +273,12 @@ def scrub_exception(exc: BaseException) -> None:
         current = current.__cause__ or current.__context__
 
 
+def _names_only(value: Any) -> bool:
+    """A table whose values are all environment variable names."""
+    return isinstance(value, dict) and all(
+        isinstance(v, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", v) for v in value.values())
+
+
 def inline_secrets(data: Any, path: str = "") -> Iterable[str]:
     """Dotted paths in raw inventory data where a secret is written inline.
 
@@ -285,6 +291,8 @@ def inline_secrets(data: Any, path: str = "") -> Iterable[str]:
     if isinstance(data, dict):
         for key, value in data.items():
             here = f"{path}.{key}" if path else str(key)
+            if key == "env" and _names_only(value):
+                continue  # a command's env: { TOKEN = "GITHUB_TOKEN" } names variables
             if SECRET_KEY.search(str(key)) and not isinstance(value, dict | list):
                 yield here
             else:

@@ -7,6 +7,8 @@ process that ran it (an xdist worker has the check's fixtures; the lock and budg
 across processes through the shared SQLite store). The check's logged outcome is its last
 re-run's: "remediated" (failed, fixed, passing now), or still failed with the action's output.
 The kill switch: ``OPSCHECK_NO_REMEDIATE=1`` in the environment, or ``enabled = false``.
+What clears the circuits, ``--remediate-reset``, is typed on the command line for one run and
+audited; ``OPSCHECK_REMEDIATE_RESET`` in the environment is refused (it would reset every run).
 """
 
 from __future__ import annotations
@@ -44,12 +46,6 @@ def _mode(text: str) -> str:
     return text
 
 
-def _flag(text: str) -> bool:
-    if text.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-        raise ValueError("use 1 or 0")
-    return text.lower() in ("1", "true", "yes", "on")
-
-
 settings.declare(
     Setting("remediate", "run the remediation a failed check names: plan (dry run: decide, "
             "record, run nothing) or apply; bare --remediate is apply", default="off",
@@ -57,10 +53,13 @@ settings.declare(
     Setting("approve", "allow a risky remediation action (deletes data, restarts a database); "
             "repeatable; NAME or COMPONENT:NAME", default=(),
             convert=_names, action="append", metavar="ACTION", cli_only=True),
+    # typed, once: a reset in the environment or an ini file would run on every run, and
+    # back-off, budget and circuit would never hold (five runs, five "attempt 1/3")
     Setting("remediate_reset", "close every open remediation circuit and forget past "
-            "attempts before the run (the operator's reset)", default=False, convert=_flag,
-            action="store_const", const=True),
+            "attempts, once, before this run (the operator's reset; audited)", default=False,
+            action="store_const", const=True, cli_only=True),
 )
+RESET_ENV = settings.SETTINGS["remediate_reset"].env_var
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,6 +81,10 @@ def pytest_opscheck_sections() -> dict[str, str]:
 
 
 def pytest_opscheck_loaded(config: pytest.Config, inventory: Inventory) -> None:
+    if os.environ.get(RESET_ENV, "") != "":
+        raise pytest.UsageError(f"environment {RESET_ENV}: a reset of the remediation circuits "
+                                "is typed on the command line, once (--remediate-reset), never "
+                                f"kept in the environment; unset {RESET_ENV}")
     mode = settings.get(config, "remediate")
     reset = settings.get(config, "remediate_reset")
     if mode == "off" and not reset:

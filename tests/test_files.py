@@ -170,7 +170,7 @@ def test_not_a_git_repository_fails_in_one_line(suite, project, tmp_path):
 
 @pytest.mark.parametrize(("change", "message"), [
     (('"project/settings.toml"]', '"project/settings.ini"]'),
-     "cannot tell the format of 'project/settings.ini' from its suffix"),
+     "cannot tell the format of 'project/settings.ini' from its name"),
     (('"project/.claude/EMERGENCY-STOP"', '"${OPSCHECK_UNSET_VAR}/STOP"'),
      "uses environment variable OPSCHECK_UNSET_VAR, which is not set; export"),
 ])

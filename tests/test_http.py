@@ -202,7 +202,7 @@ def test_secret_in_a_failure_is_redacted(suite, http_server, monkeypatch):
      "to 65535*"),
     ('url = "http://x/"\nexpect_status = 999', "status 999 is not an HTTP status code*"),
     ('url = "http://x/"\n[[components.expect_json]]\npath = "a"\nequals = 1\nnot_empty = true',
-     "condition on 'a' sets equals and not_empty; give one of equals, present, not_empty*"),
+     "condition on 'a' sets equals and not_empty; give one of equals, present, absent, not_empty*"),
     ('url = "http://x/"\nusername = "admin"',
      "basic auth needs both username and password_env; set both or neither"),
     ('url = "https://x/"\nca_file = "missing.pem"', "ca_file '*missing.pem' does not exist*"),

@@ -55,8 +55,8 @@ def as_postgres(server: PostgresServer, *args: str) -> None:
 def test_healthy_postgres_passes_and_skips_replica_checks(suite, postgres_server_session):
     suite.inventory(pg_inventory(postgres_server_session))
     result = suite.run("-rs", checks=ALL)
-    result.assert_outcomes(passed=6, skipped=2)
-    result.stdout.fnmatch_lines(["state (postgres): 6 passed, 2 skipped"])
+    result.assert_outcomes(passed=7, skipped=2)  # the superuser role check warns
+    result.stdout.fnmatch_lines(["state (postgres): 6 passed, 1 warning, 2 skipped"])
     result.stdout.fnmatch_lines(["*state is not a replica (not in recovery)*"])
 
 
@@ -171,7 +171,7 @@ def test_replica_streams_lags_when_replay_pauses_and_breaks_when_primary_stops(s
                                  "OperationalError: *"])
     result.stdout.fnmatch_lines(["*could not run: state unreachable*"])
     result.stdout.fnmatch_lines(["*replica replica is * (expected streaming)*"])
-    result.stdout.fnmatch_lines(["state (postgres): 1 failed, 7 could not run"])
+    result.stdout.fnmatch_lines(["state (postgres): 1 failed, 8 could not run"])
 
 
 def test_silent_postgres_fails_within_the_connect_timeout(suite, silent_server):

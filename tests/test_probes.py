@@ -259,7 +259,7 @@ def test_redis_probe_runs_read_only_commands_only(suite, redis_server, query):
     shown = query.split()[0].upper() if query.strip() else "(empty)"
     result.stderr.fnmatch_lines([f"ERROR: *inventory.toml: probes.0: probe 'spend-today': "
                                  f"command {shown} is not allowed: probes are read-only and "
-                                 "answer one value; use one of GET, HGET, *, DBSIZE, PFCOUNT"])
+                                 "answer one value; use one of GET, HGET, *, PTTL, DBSIZE"])
     assert client.get("dash:spend:daily:total") == "12.5"  # nothing ran
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
 

@@ -253,6 +253,45 @@ def test_bare_remediate_before_a_path_explains_the_fix(suite, flag):
                                  "write --remediate=apply, or put it after the paths*"])
 
 
+def test_a_reset_is_typed_on_the_command_line_never_kept_in_the_environment(suite, flag,
+                                                                           monkeypatch):
+    """OPSCHECK_REMEDIATE_RESET=1 reset the store on every run: five runs, five actions."""
+    log = suite.path / "actions.log"
+    cmd = ["sh", "-c", f"echo ran >> {log}"]  # does not fix: the check keeps failing
+    suite.inventory(remediation_toml([allow_command(cmd)], budget=3, backoff=600))
+    monkeypatch.setenv("OPSCHECK_REMEDIATE_RESET", "1")
+    for _ in range(5):
+        result = suite.run_files("--remediate=apply")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: environment OPSCHECK_REMEDIATE_RESET: a reset of the "
+                                 "remediation circuits is typed on the command line, once "
+                                 "(--remediate-reset), never kept in the environment; unset "
+                                 "OPSCHECK_REMEDIATE_RESET"])
+    assert not log.exists()
+    monkeypatch.delenv("OPSCHECK_REMEDIATE_RESET")
+    (suite.path / "pytest.ini").write_text((suite.path / "pytest.ini").read_text()
+                                           + "opscheck_remediate_reset = 1\n")
+    result = suite.run_files("--remediate=apply")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # not a key: --strict-config refuses it
+    result.stderr.fnmatch_lines(["*Unknown config option: opscheck_remediate_reset*"])
+    assert not log.exists()
+
+
+def test_a_typed_reset_acts_once_and_is_audited(suite, flag):
+    log = suite.path / "actions.log"
+    cmd = ["sh", "-c", f"echo ran >> {log}"]
+    suite.inventory(remediation_toml([allow_command(cmd)], budget=3, backoff=600))
+    suite.run_files("--remediate=apply", "--remediate-reset")
+    for _ in range(4):  # the back-off holds on every later run
+        suite.run_files("--remediate=apply").stdout.fnmatch_lines(
+            ["*NOT REMEDIATED (skipped: back-off): flagger restart_service (attempt 1/3)*"])
+    assert log.read_text() == "ran\n"
+    records = audit(suite.path)
+    resets = [r for r in records if r["decision"] == "reset"]
+    assert len(resets) == 1 and resets[0]["user"] and resets[0]["host"], resets
+    assert [r["decision"] for r in records if "node" in r] == ["ran"] + ["skipped: back-off"] * 4
+
+
 def test_header_prints_settings_and_state(suite, flag):
     fixing(suite, flag)
     result = suite.run_files("--remediate=plan", "--approve", "a", "--approve", "b")

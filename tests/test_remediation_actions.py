@@ -198,6 +198,45 @@ def test_clean_refuses_a_path_through_a_symlink(suite, old_files):
     assert (outside / "precious.log").exists()
 
 
+@pytest.mark.parametrize("linked", ["folder", "parent"])
+def test_clean_refuses_a_folder_that_is_or_lies_under_a_symlink(suite, tmp_path, old_files,
+                                                                linked):
+    """A folder (or one of its parents) that is a symlink: its target's files were deleted."""
+    _, outside = old_files
+    (outside / "deeper").mkdir()
+    (outside / "deeper" / "precious.log").write_text("old\n")
+    age(outside / "deeper" / "precious.log", 40)
+    before = snapshot(outside)
+    (tmp_path / "link").symlink_to(outside)
+    folder = tmp_path / "link" if linked == "folder" else tmp_path / "link" / "deeper"
+    _clean_check(suite, outside)
+    suite.inventory(remediation_toml([{"component": "logs", "action": "clean_old_files",
+                                       "params": {"folder": str(folder), "days": 30}}]))
+    result = suite.run_files("--remediate=apply", "--approve", "clean_old_files")
+    assert snapshot(outside) == before
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: *remediation.allow.0: params.folder: folder {folder}: "
+                                 f"{tmp_path / 'link'} is a symlink (refused: it could lead "
+                                 "anywhere); write the real path, "
+                                 f"{outside if linked == 'folder' else outside / 'deeper'}"])
+
+
+def test_clean_refuses_a_folder_swapped_for_a_symlink_after_load(tmp_path, old_files):
+    """Checked again as it runs, without following: a symlink placed after the load."""
+    from opscheck.remediations import registry
+    from opscheck.remediations.registry import ActionContext, ActionError
+
+    folder, outside = old_files
+    before = snapshot(outside)
+    spec = registry.get("clean_old_files")
+    params = spec.params.model_validate({"folder": str(folder), "days": 30})
+    folder.rename(tmp_path / "moved")
+    folder.symlink_to(outside)
+    with pytest.raises(ActionError, match=f"folder {folder}: {folder} is a symlink"):
+        spec.func(ActionContext("logs", False, 60), params)
+    assert snapshot(outside) == before
+
+
 def test_plan_mode_leaves_every_target_byte_identical(suite, tmp_path, old_files, redis_server):
     folder, _ = old_files
     queue = make_queue(tmp_path / "queue", ready=2, in_progress=2, age_min=180)

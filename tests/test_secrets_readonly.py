@@ -107,17 +107,18 @@ def fingerprint(path: Path) -> tuple[str, int]:
     return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
 
 
+# writes that pass the load-time checks (tests/test_readonly_*.py: those refused at load)
 WRITES = """
 [[probes]]
 name = "pg-write"
 component = "state"
-query = "WITH x AS (INSERT INTO marks VALUES (1) RETURNING 1) SELECT count(*) FROM x"
+query = "SELECT set_config('default_transaction_read_only', 'off', false) = 'off'"
 critical = 5
 
 [[probes]]
 name = "sqlite-write"
 component = "coord"
-query = "DELETE FROM heartbeats RETURNING 1"
+query = "WITH x AS (SELECT 1) DELETE FROM heartbeats RETURNING 1"
 critical = 5
 """
 
@@ -137,10 +138,10 @@ def test_a_full_sweep_writes_nothing(suite, monkeypatch, tmp_path, pg_with_passw
     outcomes = result.parseoutcomes()
     assert outcomes["passed"] >= 10 and "errors" not in outcomes, outcomes
     # the two probes that try to write are refused by the read-only guards
-    result.stdout.fnmatch_lines(["*probe pg-write on state: query failed: ReadOnlySqlTransaction: "
-                                 "cannot execute * in a read-only transaction*"])
-    result.stdout.fnmatch_lines(["*probe sqlite-write on coord: query failed: OperationalError: "
-                                 "attempt to write a readonly database*"])
+    result.stdout.fnmatch_lines(["*probe pg-write on state: calls set_config(), refused: "
+                                 "PostgreSQL marks it PARALLEL UNSAFE*"])
+    result.stdout.fnmatch_lines(["*probe sqlite-write on coord: refused: DELETE heartbeats "
+                                 "(probes are read-only*"])
     assert fingerprint(db) == before, "the SQLite file's bytes or mtime changed"
     assert pg.query(next_xid)[0][0] == xid_before, "a PostgreSQL transaction ID was assigned"
     assert pg.query("SELECT count(*) FROM marks")[0][0] == 0

@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator
 
 from opscheck.components import Component
+from opscheck.logs import LogSignal
 from opscheck.thresholds import Threshold, Thresholds, level
 
 SCHEMES = ("unix://", "tcp://", "http://", "https://")
@@ -31,7 +32,7 @@ class DockerThresholds(Thresholds):
 
 class DockerComponent(Component):
     kind: Literal["docker"] = "docker"
-    ITEMS: ClassVar[dict[str, str]] = {"container": "containers"}
+    ITEMS: ClassVar[dict[str, str]] = {"container": "containers", "container_log": "logs"}
 
     base_url: str = Field(default="unix:///var/run/docker.sock", description=(
         "the engine API: unix:///var/run/docker.sock, unix:///run/podman/podman.sock, "
@@ -46,10 +47,27 @@ class DockerComponent(Component):
         "expected json-file max-size (WAVE runbook: 10m); \"\" skips the rotation check"))
     log_max_file: int | None = Field(default=3, ge=1, description=(
         "expected json-file max-file (WAVE runbook: 3)"))
+    logs: list[LogSignal] = Field(default_factory=list, description=(
+        "log signals over containers' logs ([[components.logs]] with container = NAME), "
+        "read through the Engine API with the engine's own timestamps"))
     stats_interval: float = Field(default=1.0, ge=0.2, le=10, description=(
         "seconds between the two stats samples CPU % is taken over (once per run, for every "
         "listed container together)"))
     thresholds: DockerThresholds = Field(default_factory=DockerThresholds)
+
+    @field_validator("logs")
+    @classmethod
+    def _container_logs(cls, value: list[LogSignal]) -> list[LogSignal]:
+        names = [s.name for s in value]
+        for signal in value:
+            if not signal.container:
+                raise ValueError(f"log signal {signal.name!r}: a docker component reads "
+                                 "container logs; set container = \"NAME\" (files and units "
+                                 "belong to a host component)")
+            if names.count(signal.name) > 1:
+                raise ValueError(f"two logs entries are named {signal.name!r}; give each a "
+                                 "unique name")
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -118,15 +118,33 @@ class HttpClientSettings(Component):
         return bool(self.api_key_env or self.username)
 
 
+def lookup(doc: Any, path: str) -> tuple[bool, Any, str]:
+    """``(found, value, reached)`` for the dotted ``path`` (list indices allowed) in ``doc``;
+    ``reached`` is the path up to the first key that is missing."""
+    value: Any = doc
+    keys = path.split(".")
+    for i, key in enumerate(keys):
+        here = ".".join(keys[:i + 1])
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and key.lstrip("-").isdigit() and \
+                -len(value) <= int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return False, None, here
+    return True, value, path
+
+
 class JsonCondition(BaseModel):
-    """One condition on the JSON body: ``path`` equals a value, is present, or is not empty.
+    """One condition on a JSON document: ``path`` equals a value, is present, is absent,
+    or is not empty.
 
     ``path`` is dotted with list indices: ``result.collections``, ``models.0.name``.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str = Field(min_length=1, description="dotted path into the JSON body")
+    path: str = Field(min_length=1, description="dotted path into the JSON document")
 
     @field_validator("path")
     @classmethod
@@ -134,43 +152,48 @@ class JsonCondition(BaseModel):
         return plain(value, "path")
     equals: Any = Field(default=MISSING, description="the value it must equal")
     present: bool | None = Field(default=None, description="it must exist (the default test)")
+    absent: bool | None = Field(default=None, description="it must not exist")
     not_empty: bool | None = Field(default=None, description="a list, object or string with "
                                    "at least one element")
 
     @model_validator(mode="after")
     def _one_test(self) -> JsonCondition:
-        given = [k for k in ("equals", "present", "not_empty")
+        given = [k for k in ("equals", "present", "absent", "not_empty")
                  if getattr(self, k) not in (MISSING, None)]
         if len(given) > 1:
             raise ValueError(f"condition on {self.path!r} sets {' and '.join(given)}; give one "
-                             "of equals, present, not_empty per condition")
-        if self.present is False or self.not_empty is False:
-            raise ValueError(f"condition on {self.path!r}: present/not_empty can only be true; "
-                             "remove the key to drop the condition")
+                             "of equals, present, absent, not_empty per condition")
+        if False in (self.present, self.absent, self.not_empty):
+            raise ValueError(f"condition on {self.path!r}: present/absent/not_empty can only "
+                             "be true; remove the key to drop the condition")
         return self
 
     @property
-    def test(self) -> Literal["equals", "present", "not_empty"]:
+    def test(self) -> Literal["equals", "present", "absent", "not_empty"]:
         if self.equals is not MISSING:
             return "equals"
+        if self.absent:
+            return "absent"
         return "not_empty" if self.not_empty else "present"
 
-    def problem(self, doc: Any) -> str | None:
-        """Why ``doc`` fails this condition (observed vs expected), or None when it holds."""
-        value: Any = doc
-        for i, key in enumerate(self.path.split(".")):
-            here = ".".join(self.path.split(".")[:i + 1])
-            if isinstance(value, dict) and key in value:
-                value = value[key]
-            elif isinstance(value, list) and key.lstrip("-").isdigit() and \
-                    -len(value) <= int(key) < len(value):
-                value = value[int(key)]
-            else:
-                return f"JSON body has no {here!r}; expected {self.path!r} {self._wanted()}"
+    def problem(self, doc: Any, what: str | None = None, show: Any = None) -> str | None:
+        """Why ``doc`` fails this condition (observed vs expected), or None when it holds.
+
+        ``what`` names the document in the message (default: the HTTP body); ``show(value)``
+        writes an observed value (default: JSON, shortened; for a secret, one that hides it).
+        """
+        show = show or _short
+        whole, part = (what, what) if what else ("JSON body", "JSON")
+        found, value, here = lookup(doc, self.path)
+        if self.test == "absent":
+            return (f"{whole} has {self.path!r} ({show(value)}); expected it absent"
+                    if found else None)
+        if not found:
+            return f"{whole} has no {here!r}; expected {self.path!r} {self._wanted()}"
         if self.test == "equals" and value != self.equals:
-            return f"JSON {self.path!r} is {_short(value)}, expected {_short(self.equals)}"
+            return f"{part} {self.path!r} is {show(value)}, expected {_short(self.equals)}"
         if self.test == "not_empty" and (not isinstance(value, list | dict | str) or not value):
-            return f"JSON {self.path!r} is {_short(value)}, expected a non-empty list"
+            return f"{part} {self.path!r} is {show(value)}, expected a non-empty list"
         return None
 
     def _wanted(self) -> str:

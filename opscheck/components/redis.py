@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from opscheck.components import Component, check_url
 from opscheck.components.items import unique
 from opscheck.components.redisscan import KeyScan
+from opscheck.readonly.redis import known_writer
 from opscheck.thresholds import Threshold, Thresholds, level
 
 
@@ -29,10 +30,10 @@ class RedisThresholds(Thresholds):
                                      "Redis log and the disk; run BGSAVE")
 
 
-#: the read-only commands a probe may run (checks never write), each answering one value
+#: the commands a probe may name, each answering one value (checked at load); whether the
+#: command only reads is the server's word, asked at run time (:mod:`opscheck.readonly.redis`)
 PROBE_COMMANDS = ("GET", "HGET", "HLEN", "LLEN", "LINDEX", "SCARD", "SISMEMBER", "ZCARD",
-                  "ZSCORE", "ZCOUNT", "XLEN", "STRLEN", "EXISTS", "TTL", "PTTL", "DBSIZE",
-                  "PFCOUNT")
+                  "ZSCORE", "ZCOUNT", "XLEN", "STRLEN", "EXISTS", "TTL", "PTTL", "DBSIZE")
 
 
 def probe_command(query: str) -> list[str]:
@@ -42,6 +43,9 @@ def probe_command(query: str) -> list[str]:
     except ValueError as exc:
         raise ValueError(f"cannot split command {query!r}: {exc}") from None
     name = args[0].upper() if args else ""
+    refused = known_writer(name)
+    if refused:
+        raise ValueError(refused)
     if name not in PROBE_COMMANDS:
         raise ValueError(f"command {name or '(empty)'} is not allowed: probes are read-only "
                          f"and answer one value; use one of {', '.join(PROBE_COMMANDS)}")

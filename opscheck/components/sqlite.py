@@ -47,6 +47,13 @@ class SqliteComponent(Component):
             value = Path(base) / value
         return value
 
+    def query_problem(self, query: str) -> str | None:
+        """Why ``query`` may not run as a probe (not one reading statement), or None; at run
+        time SQLite's authorizer judges what it does (:mod:`opscheck.readonly.sqlite`)."""
+        from opscheck.readonly.sqlite import statement_problem
+
+        return statement_problem(query)
+
     @property
     def address(self) -> str:
         return str(self.path)

@@ -2,9 +2,11 @@
 
 Risky (it deletes data): runs only with ``--approve clean_old_files``. It never leaves its
 folder: ``path`` is relative to ``folder`` and may not contain ``..``; every directory on the
-way is opened with ``O_NOFOLLOW`` relative to its parent's descriptor, so a symlink (placed
-there before or during the run) is refused, never followed; only regular files are deleted
-(symlinks inside are left alone, as are their targets).
+way, from ``/`` down through ``folder`` itself to ``path``, is opened with ``O_NOFOLLOW``
+relative to its parent's descriptor, so a symlink anywhere on it (placed there before or
+during the run; ``folder`` itself, or one of its parents) is refused, never followed: write
+the real path. Only regular files are deleted (symlinks inside are left alone, as are their
+targets).
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ class CleanParams(Params):
     pattern: str = Field(default="*", description="file name glob, e.g. *.log")
     recursive: bool = Field(default=True, description="also clean sub-folders (never symlinks)")
 
+    @field_validator("folder")
+    @classmethod
+    def _real(cls, value: str) -> str:
+        link = symlink_on(value)  # refused again, atomically, when it runs
+        if link:
+            raise ValueError(_link_refused(value, link))
+        return value
+
     @field_validator("path")
     @classmethod
     def _inside(cls, value: str) -> str:
@@ -54,12 +64,45 @@ def _is_link(name: str, dir_fd: int) -> bool:
         return False
 
 
+def symlink_on(folder: str) -> str | None:
+    """The first symlink on the way from ``/`` to ``folder`` (itself included), or None."""
+    walked = Path("/")
+    for part in Path(os.path.abspath(folder)).parts[1:]:
+        walked /= part
+        if walked.is_symlink():
+            return str(walked)
+        if not walked.exists():
+            return None
+    return None
+
+
+def _link_refused(folder: str, link: str) -> str:
+    return (f"folder {folder}: {link} is a symlink (refused: it could lead anywhere); write "
+            f"the real path, {os.path.realpath(folder)}")
+
+
+def _open_real(folder: str) -> int:
+    """A descriptor of ``folder``, reached from ``/`` without following any symlink."""
+    fd = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
+    walked = Path("/")
+    for part in Path(os.path.abspath(folder)).parts[1:]:
+        walked /= part
+        try:
+            child = os.open(part, DIR_FLAGS, dir_fd=fd)
+        except OSError as exc:
+            linked = _is_link(part, fd)
+            os.close(fd)
+            why = _link_refused(folder, str(walked)) if linked else (
+                f"cannot open folder {folder}: {exc.strerror}")
+            raise ActionError(why) from None
+        os.close(fd)
+        fd = child
+    return fd
+
+
 def _open_inside(folder: str, relative: str) -> int:
     """A descriptor of folder/relative, refusing any symlink on the way."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError as exc:
-        raise ActionError(f"cannot open folder {folder}: {exc.strerror}") from None
+    fd = _open_real(folder)
     for part in PurePosixPath(relative).parts:
         if part in (".", ""):
             continue

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from opscheck.readonly import sqlite as readonly
 from opscheck.targets.backup.sets import CHUNK, Backup
 from opscheck.targets.backup.tools import BackupProblem, Deadline, error_line, find_tool, run_tool
 
@@ -110,7 +111,7 @@ def _sqlite(backup: Backup, deadline: Deadline, _: str | None) -> str:
 def sqlite_check(path: Path, pragma: str, deadline: Deadline) -> str:
     """Run ``PRAGMA quick_check``/``integrity_check`` read-only; raise on anything but ok."""
     uri = f"file:{path}?mode=ro&immutable=1"
-    conn = sqlite3.connect(uri, uri=True, timeout=deadline.left())
+    conn = readonly.connect(uri, deadline.left())
     try:
         conn.set_progress_handler(lambda: _expired(deadline), 10_000)
         rows = [r[0] for r in conn.execute(f"PRAGMA {pragma}").fetchall()]

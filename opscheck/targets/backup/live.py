@@ -12,6 +12,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from opscheck.readonly import sqlite as readonly
 from opscheck.targets.backup.tools import BackupProblem, Deadline
 
 
@@ -62,7 +63,7 @@ def sqlite_counts(path: Path, tables: list[str], deadline: Deadline,
     """Row count per table (None where absent), opened read-only (``mode=ro``)."""
     uri = f"file:{path}?mode=ro" + ("&immutable=1" if immutable else "")
     try:
-        conn = sqlite3.connect(uri, uri=True, timeout=min(5.0, deadline.left()))
+        conn = readonly.connect(uri, min(5.0, deadline.left()))
     except sqlite3.Error as exc:
         raise BackupProblem(f"cannot open {path} read-only: {exc}") from None
     counts: dict[str, int | None] = {}
