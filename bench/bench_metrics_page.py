@@ -22,8 +22,8 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from servers import HTTPServer  # noqa: E402
 
 from opscheck.components.http import HttpComponent  # noqa: E402
-from opscheck.components.scrape import ScrapeQuery  # noqa: E402
-from opscheck.targets import exposition  # noqa: E402
+from opscheck.readings import exposition  # noqa: E402
+from opscheck.readings.scrape import ScrapeQuery  # noqa: E402
 from opscheck.targets.http import HttpTarget  # noqa: E402
 
 

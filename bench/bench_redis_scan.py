@@ -22,8 +22,8 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from servers import RedisServer, make_owned_tempdir  # noqa: E402
 
-from opscheck.components.redisscan import KeyScan  # noqa: E402
-from opscheck.targets.redisscan import judge, matching_keys  # noqa: E402
+from opscheck.readings.keyscan import KeyScan  # noqa: E402
+from opscheck.readings.redisscan import judge, matching_keys  # noqa: E402
 
 
 def fill(client, keys: int, matching: int) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import docker  # imported here once, so pytester's in-process runs reuse its classes
 import pytest
 
-from opscheck.targets.containerstats import usage
+from opscheck.readings.containers import usage
 
 DATA = Path(__file__).parent / "data"
 LOAD = """\

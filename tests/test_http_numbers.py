@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests  # noqa: F401 - imported once here, so in-process runs reuse one module
 
-from opscheck.components.jsonvalue import JsonValue
-from opscheck.targets.jsonvalues import ValueProblem, evaluate
+from opscheck.readings.jsonquery import ValueProblem, evaluate
+from opscheck.readings.jsonvalue import JsonValue
 
 
 def http(name: str, url: str, extra: str = "") -> str:

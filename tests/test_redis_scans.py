@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from opscheck.components.redisscan import KeyScan
 from opscheck.errors import CouldNotRun
-from opscheck.targets.redisscan import matching_keys
+from opscheck.readings.keyscan import KeyScan
+from opscheck.readings.redisscan import matching_keys
 
 SPEND = """
 [[components.scans]]

@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from opscheck.components import NAME, Component, check_url
-from opscheck.components.items import Item, Levels
+from opscheck.items import Item, Levels
 from opscheck.thresholds import Threshold, Thresholds, level
 
 Statistic = Literal["Average", "Sum", "Minimum", "Maximum", "SampleCount"]

@@ -13,7 +13,7 @@ whose region, endpoint and credentials chain reach the bucket. Its backups are t
 or restoring it, first downloads it into scratch within ``scratch_budget_mb``.
 
 A set of dated folders (``format = "folder"``) lists the files each folder holds as
-``members`` (:mod:`opscheck.components.backupmember`), each with its own format: each is
+``members`` (:class:`Member`), each with its own format: each is
 checked present in the newest folder, read through and restored by its format.
 """
 
@@ -23,10 +23,17 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from opscheck.components import Component, plain
-from opscheck.components.backupmember import Member
 
 Format = Literal["pg_custom", "pg_plain", "sqlite", "redis_rdb", "tar", "gzip", "folder"]
 
@@ -37,6 +44,58 @@ SOURCE_KIND: dict[str, str | None] = {
 }
 S3_URL = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/(?P<prefix>.*))?$")
 TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
+
+
+#: the member formats (a set's formats, but folder sets do not nest)
+MEMBER_FORMATS = ("pg_custom", "pg_plain", "sqlite", "redis_rdb", "tar", "gzip", "folder",
+                  "file")
+
+
+class Member(BaseModel):
+    """One file (or folder) each backup folder of a folder set holds, and its format::
+
+        [[components.members]]
+        path = "timescaledb.sql.gz"       # inside each folder; a glob matches several
+        format = "pg_plain"               # read through, and restored (deep), by this format
+        source = "factory-timescaledb"    # the live component the deep restore compares with
+        tables = ["events"]
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1, description="path inside each backup folder, e.g. "
+                      "timescaledb.sql.gz or agent-memory; a glob may match several")
+    format: str = Field(description="pg_custom, pg_plain, sqlite, redis_rdb, tar, gzip, "
+                        "folder, or file (any readable file)")
+    source: str | None = Field(default=None, description="the live component the deep "
+                               "restore compares with (postgres, sqlite or redis, by format)")
+    tables: list[str] = Field(default_factory=list, description="tables whose row counts the "
+                              "deep restore compares with the source")
+    expected_files: list[str] = Field(default_factory=list, description="tar or folder: "
+                                      "paths (globs) it must hold, parsed in the deep check")
+    min_bytes: int = Field(default=1, ge=1, description="a smaller member is empty")
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        value = plain(value, "path")
+        if value.startswith("/") or ".." in value.split("/"):
+            raise ValueError(f"path {value!r} must lie inside the backup folder: write it "
+                             "relative to the folder, without '..'")
+        return value.rstrip("/")
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        if value not in MEMBER_FORMATS:
+            raise ValueError(f"format {value!r} is not a member format; use one of "
+                             f"{', '.join(MEMBER_FORMATS)}")
+        return value
+
+    @property
+    def name(self) -> str:
+        """The member's id: its path (``factory-backup:timescaledb.sql.gz``)."""
+        return self.path
 
 
 class BackupComponent(Component):

@@ -4,8 +4,8 @@
 environment variable and sent as headers, TLS verification); the ``prometheus`` kind reuses it.
 ``HttpComponent`` adds what one endpoint must answer: a status, conditions on its JSON body,
 a refusal without credentials, and thresholds on its response time and TLS certificate;
-numbers taken from its JSON body (``values``, :mod:`opscheck.components.jsonvalue`) or from
-its Prometheus text (``metrics``, :mod:`opscheck.components.scrape`), each against levels.
+numbers taken from its JSON body (``values``, :mod:`opscheck.readings.jsonvalue`) or from
+its Prometheus text (``metrics``, :mod:`opscheck.readings.scrape`), each against levels.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from opscheck import secrets
 from opscheck.components import Component, check_url, plain
-from opscheck.components.items import unique
-from opscheck.components.jsonvalue import JsonValue
-from opscheck.components.scrape import ScrapeQuery
+from opscheck.items import unique
+from opscheck.readings.jsonvalue import JsonValue
+from opscheck.readings.scrape import ScrapeQuery
 from opscheck.thresholds import Threshold, Thresholds, level
 
 MISSING: Any = object()

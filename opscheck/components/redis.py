@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from opscheck.components import Component, check_url
-from opscheck.components.items import unique
-from opscheck.components.redisscan import KeyScan
+from opscheck.items import unique
+from opscheck.readings.keyscan import KeyScan
 from opscheck.readonly.redis import known_writer
 from opscheck.thresholds import Threshold, Thresholds, level
 

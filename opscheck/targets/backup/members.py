@@ -1,7 +1,7 @@
 """The members of a backup folder: found, read through and restored, each by its format.
 
 A folder set's backup is a folder (``2026-12-01/``) holding the job's files; a
-:class:`~opscheck.components.backupmember.Member` names one of them and its format. On disk
+:class:`~opscheck.components.backup.Member` names one of them and its format. On disk
 the member is found by globbing inside the folder; in an S3 set, among the folder's object
 keys (no download needed to see it is there and how big). Reading one through or restoring
 it works on a local copy: the folder itself, or (S3) the folder downloaded into scratch.
@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from opscheck.components.backupmember import Member
+from opscheck.components.backup import Member
 from opscheck.targets.backup import archives, contents, restore
 from opscheck.targets.backup.sets import Backup, tree_size
 from opscheck.targets.backup.tools import BackupProblem, Deadline

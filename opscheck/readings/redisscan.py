@@ -13,10 +13,10 @@ import fnmatch
 import time
 from typing import Any
 
-from opscheck.components.redisscan import KeyScan
 from opscheck.errors import CheckFailed, CouldNotRun
-from opscheck.readings import Reading, aggregate
-from opscheck.targets.jsonvalues import Judged, ValueProblem, number
+from opscheck.readings import Judged, Reading, aggregate
+from opscheck.readings.jsonquery import ValueProblem, number
+from opscheck.readings.keyscan import KeyScan
 
 BATCH = 500  # keys per MGET
 

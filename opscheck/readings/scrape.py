@@ -31,7 +31,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from opscheck.components.items import Named
+from opscheck.items import Named
 from opscheck.readings import Aggregate
 
 SERIES = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:]*$")

@@ -1,5 +1,13 @@
 """Readings: labelled numbers aggregated into the one value a check holds against its levels.
 
+This package holds the item lists that read numbers out of an answer, each a model (pydantic
+only) and the facts that evaluate it, plain Python that imports its library lazily:
+
+- :mod:`.jsonvalue` and :mod:`.jsonquery`: a JSON body's numbers (JMESPath), http kind;
+- :mod:`.scrape` and :mod:`.exposition`: a Prometheus /metrics page read directly, http kind;
+- :mod:`.keyscan` and :mod:`.redisscan`: a Redis key pattern scanned, redis kind;
+- :mod:`.containers`: container CPU and memory from the Engine API's stats, docker kind.
+
 A /metrics series (``wave_agent_utilization_percent{agent="be-dev"}``), a Redis key, a JSON
 entry (an agent, a snapshot) or a container each give a :class:`Reading`. An entry's
 ``aggregate`` turns them into one value (``max``, ``min``, ``sum``, ``avg``, or ``count``
@@ -25,6 +33,15 @@ class Reading:
 
     label: str
     value: float
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The value an entry holds against its levels, and the readings it was taken from
+    (named on failure; empty when the value is a single number)."""
+
+    value: float
+    readings: list[Reading]
 
 
 def aggregate(readings: Sequence[Reading], how: Aggregate) -> float | None:

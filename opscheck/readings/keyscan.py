@@ -22,7 +22,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from opscheck.components.items import Named
+from opscheck.items import Named
 from opscheck.readings import Aggregate
 
 

@@ -40,11 +40,11 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from opscheck.components.items import Named
+from opscheck.items import Named
 from opscheck.readings import Aggregate
 from opscheck.timestamps import UNITS, EpochUnit, TimestampError, zone
 
-#: functions opscheck adds to JMESPath's own (opscheck/targets/jsonvalues.py)
+#: functions opscheck adds to JMESPath's own (opscheck/targets/jsonquery.py)
 CUSTOM = ("to_epoch", "now", "start_of_day")
 
 

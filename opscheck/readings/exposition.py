@@ -2,7 +2,7 @@
 
 :func:`parse` reads the exposition format with prometheus_client's own parser
 (``text_string_to_metric_families``) into samples; :func:`judge` selects an entry's series
-(:class:`~opscheck.components.scrape.ScrapeQuery`), takes their increase between two scrapes
+(:class:`~opscheck.readings.scrape.ScrapeQuery`), takes their increase between two scrapes
 when the entry asks for a rate, divides by the denominator's, and aggregates. What cannot be
 judged raises :class:`ScrapeProblem` (a CheckFailed: the check's verdict), or
 :class:`~opscheck.errors.NotApplicable` (a skip saying why) when a ratio's denominator is too
@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from functools import cache
 
 from opscheck import secrets
-from opscheck.components.scrape import PER, ScrapeQuery, Selector
 from opscheck.errors import CheckFailed, NotApplicable
-from opscheck.readings import Reading, aggregate
-from opscheck.targets.jsonvalues import Judged
+from opscheck.readings import Judged, Reading, aggregate
+from opscheck.readings.scrape import PER, ScrapeQuery, Selector
 from opscheck.thresholds import fmt
 
 Labels = tuple[tuple[str, str], ...]

@@ -1,6 +1,6 @@
 """Numbers from a JSON body: an entry's JMESPath query evaluated, its readings aggregated.
 
-:func:`evaluate` gives the value an entry (:class:`~opscheck.components.jsonvalue.JsonValue`)
+:func:`evaluate` gives the value an entry (:class:`~opscheck.readings.jsonvalue.JsonValue`)
 holds against its levels, with the readings it came from (named in the failure line), or
 raises :class:`ValueProblem`, a :class:`~opscheck.errors.CheckFailed` whose message is the
 check's verdict: the query found nothing, a list without ``aggregate``, a value that is not
@@ -11,26 +11,17 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from opscheck import secrets
-from opscheck.components.jsonvalue import JsonValue
 from opscheck.errors import CheckFailed
-from opscheck.readings import Reading, aggregate
+from opscheck.readings import Judged, Reading, aggregate
+from opscheck.readings.jsonvalue import JsonValue
 from opscheck.timestamps import UNITS, TimestampError, age, epoch, start_of_day
 
 
 class ValueProblem(CheckFailed):
     """The JSON body does not give the entry a number; ``str()`` says what it gave."""
-
-
-@dataclass(frozen=True)
-class Judged:
-    """The value to hold against the levels, and the readings it was taken from."""
-
-    value: float
-    readings: list[Reading]
 
 
 def _functions(entry: JsonValue, now: float) -> Any:
