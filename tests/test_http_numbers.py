@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import requests  # noqa: F401 - imported once here, so in-process runs reuse one module
 
 from opscheck.readings.jsonquery import ValueProblem, evaluate
 from opscheck.readings.jsonvalue import JsonValue
+from opscheck.suite import load
 
 
 def http(name: str, url: str, extra: str = "") -> str:
@@ -382,3 +384,59 @@ def test_a_reset_counter_counts_from_zero_and_garbage_is_no_page(suite, http_ser
         "*svc jobs 1[78]* jobs/min ≥ warning 1000 jobs/min (critical 5000 jobs/min)*",
         f"*moved {server.url}/text answered 200: the page is not Prometheus text *",
     ])
+
+
+PROFILES = Path(__file__).resolve().parents[1] / "profiles"
+
+
+def profile_entries(name: str, component: str, monkeypatch) -> dict:
+    for var in ("PROJECT_PATH", "REDIS_PASSWORD", "POSTGRES_PASSWORD", "GRAFANA_PASSWORD",
+                "WAVE_API_KEY"):
+        monkeypatch.setenv(var, f"/tmp/opscheck-dummy-{var.lower()}")
+    inventory = load(PROFILES / name)
+    entry = inventory.get(component)
+    return {v.name: v for v in entry.values}
+
+
+def test_the_factory_profiles_spend_queries_on_an_answer_shaped_as_the_runbook_reads_it(
+        monkeypatch):
+    """AF:647 reads /spend/logs as a list of entries with startTime and spend (jq '.[] |
+    select(.startTime > ...) | .spend'): yesterday's entries are left out, models split."""
+    values = profile_entries("agentic-factory.toml", "litellm-spend", monkeypatch)
+    now = datetime.now(UTC)
+    today = now.replace(tzinfo=None).isoformat()
+    earlier = (now - timedelta(days=2)).replace(tzinfo=None).isoformat()
+    logs = [{"startTime": earlier, "spend": 90.0, "model": "anthropic/claude-opus-4"},
+            {"startTime": today, "spend": 12.0, "model": "anthropic/claude-opus-4"},
+            {"startTime": today, "spend": 14.5, "model": "anthropic/claude-sonnet-4"},
+            {"startTime": today, "spend": 3.0, "model": "gemini/gemini-2.5-pro"},
+            {"startTime": today, "spend": 1.25, "model": "groq/llama-3.3-70b"},
+            {"startTime": today, "spend": 0.0, "model": "hosted_vllm/qwen"}]
+    judged = {name: evaluate(entry, logs).value for name, entry in values.items()}
+    assert judged == {"spend-today": 30.75, "frontier-spend-today": 26.5,
+                      "mid-spend-today": 4.25}
+    assert values["frontier-spend-today"].threshold().state(26.5) == "critical"
+
+
+def test_the_factory_profiles_qdrant_entries_on_a_recorded_answer(monkeypatch):
+    values = profile_entries("agentic-factory.toml", "qdrant-snapshots", monkeypatch)
+    made = (datetime.now(UTC) - timedelta(hours=30)).strftime("%Y-%m-%dT%H:%M:%S")
+    doc = {"result": [{"name": f"team_memory-{i}.snapshot", "creation_time": made,
+                       "size": 1048576} for i in range(5)], "status": "ok", "time": 0.002}
+    age = evaluate(values["newest-snapshot-age"], doc)
+    assert 29.9 < age.value < 30.1 and values["newest-snapshot-age"].threshold().state(
+        age.value) == "critical"
+    kept = evaluate(values["snapshots-kept"], doc).value
+    assert kept == 5 and values["snapshots-kept"].threshold().state(kept) == "warning"
+
+
+def test_the_wave_profiles_agent_progress_reads_each_agents_newest_checkpoint(monkeypatch):
+    entry = profile_entries("wave.toml", "wave-orchestrator-checkpoints",
+                            monkeypatch)["agent-progress"]
+    body = [{"agent": "fe-dev", "created_at": iso(3)}, {"agent": "fe-dev", "created_at": iso(0.5)},
+            {"agent": "be-dev", "created_at": iso(1.5)}]
+    judged = evaluate(entry, body)
+    assert judged.value == 1.5 and entry.threshold().state(judged.value) == "warning"
+    assert evaluate(entry, {"checkpoints": body}).value == 1.5  # wrapped in an object, too
+    with pytest.raises(ValueProblem, match="'created_at' found nothing in"):
+        evaluate(entry, {"items": body})  # another shape fails loudly

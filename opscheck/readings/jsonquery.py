@@ -42,7 +42,7 @@ def _functions(entry: JsonValue, now: float) -> Any:
 
         @functions.signature()
         def _func_start_of_day(self) -> float:
-            return start_of_day(entry.timezone, now)
+            return start_of_day(None, now)  # this machine's day, as the runbooks' `date`
 
     return Custom()
 
@@ -99,6 +99,8 @@ def _reading(entry: JsonValue, element: Any, index: str, now: float) -> Reading:
         return Reading(label, 1.0)
     raw = element if entry.value is None else search(entry.value, element, entry, now)
     where = f"{label}: " if label != entry.name else ""
+    if raw is None and entry.value is not None:
+        raise ValueProblem(f"{where}{entry.value!r} found nothing in {_show(element)}")
     if entry.type == "age":
         try:
             seconds = age(raw, entry.epoch_unit, entry.timezone, now)

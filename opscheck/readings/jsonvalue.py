@@ -28,8 +28,10 @@ language with a specification and a test suite, rather than a home-made one::
 
 ``query`` may give a number (or a time, for ``age``), or a list of them (or of objects,
 with ``value`` picking each one's number); a list is reduced by ``aggregate``. Besides
-JMESPath's own functions, ``to_epoch(t)`` (a time as epoch seconds), ``now()`` and
-``start_of_day()`` (epoch seconds) let a filter keep today's entries:
+JMESPath's own functions, ``to_epoch(t)`` (a time as epoch seconds, read with the entry's
+``timezone`` and ``epoch_unit``), ``now()`` and ``start_of_day()`` (epoch seconds of the last
+midnight in this machine's time zone, as the runbooks' ``date +%Y-%m-%d``) let a filter keep
+today's entries:
 ``sum([?to_epoch(startTime) >= start_of_day()].spend)``. Times are read as
 :mod:`opscheck.timestamps` says, never guessed.
 """
