@@ -19,7 +19,8 @@ must stay inside ``"10:20"`` (alert below 10 or above 20, the ends themselves ar
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -32,6 +33,7 @@ from pydantic import (
 
 Direction = Literal["above", "below"]
 State = Literal["ok", "warning", "critical"]
+T = TypeVar("T")
 
 
 class Band(BaseModel):
@@ -228,6 +230,27 @@ class Threshold(BaseModel):
     def severity(self, value: float) -> int:
         """0 ok, 1 warning, 2 critical: to pick the worst of several values."""
         return ("ok", "warning", "critical").index(self.state(value))
+
+    def worst(self, items: list[T], value: Callable[[T], float]) -> T:
+        """The item whose value is judged worst: the most severe state (NaN first), then
+        the farthest along the direction (for a band level: the farthest outside it)."""
+        return max(items, key=lambda item: self._badness(value(item)))
+
+    def _badness(self, value: float) -> tuple[int, float]:
+        if math.isnan(value):
+            return (3, 0.0)
+        band = next((b for b in (self.critical, self.warning) if isinstance(b, Band)), None)
+        if band is None:
+            return (self.severity(value), value if self.direction == "above" else -value)
+        low = -math.inf if band.low is None else band.low
+        high = math.inf if band.high is None else band.high
+        depth = min(value - low, high - value)  # > 0 inside, < 0 outside
+        return (self.severity(value), depth if band.inside else -depth)
+
+    @property
+    def numeric(self) -> bool:
+        """No band among the levels (a judgment held in one direction needs numbers)."""
+        return not any(isinstance(level, Band) for level in (self.warning, self.critical))
 
 
 def show(level: float | Band | None, unit: str = "") -> str:

@@ -34,7 +34,7 @@ def test_gpu_memory_sustained(gpu_component, measure):
     for i in range(gpu_component.count()):
         label = gpu_component.label(i)
         samples = gpu_component.memory_window(i, c.memory_window, c.memory_samples)
-        value = round(held(samples), 2)
+        value = round(held(samples, gpu_component.thresholds.memory_sustained.direction), 2)
         readings = ", ".join(f"{s:.2f}" for s in samples)
         measure(f"{label} memory held", value,
                 noting(gpu_component.thresholds.memory_sustained, value,

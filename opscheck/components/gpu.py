@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from opscheck.components import Component
 from opscheck.thresholds import Threshold, Thresholds, level
@@ -48,6 +48,13 @@ class GpuComponent(Component):
     memory_samples: int = Field(default=5, ge=2, le=120, description=(
         "readings over memory_window; the level held is the least of them"))
     thresholds: GpuThresholds = Field(default_factory=GpuThresholds)
+
+    @model_validator(mode="after")
+    def _sustained_numbers(self) -> GpuComponent:
+        if not self.thresholds.memory_sustained.numeric:
+            raise ValueError("thresholds.memory_sustained: a level held for a whole window is "
+                             "held in one direction; give numbers, not a range")
+        return self
 
     @field_validator("processes", "allowed_processes")
     @classmethod
