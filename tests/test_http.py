@@ -93,8 +93,8 @@ def test_no_answer_fails_within_timeout_plus_one_second(suite, http_server, sile
     result = suite.run("-m", "critical", checks=("http",))
     elapsed = time.monotonic() - start
     result.assert_outcomes(failed=1, deselected=6)  # standard; no expect_json, values, metrics
-    result.stdout.fnmatch_lines([f"llama unreachable at {url}: TimeoutError: no response "
-                                 "within 1 s"])
+    result.stdout.fnmatch_lines([f"llama unreachable at {url}: TimeoutError: no complete "
+                                 "answer within the timeout of 1 s"])
     reports = result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
     check = sum(r.duration for r in reports if "expected_status" in r.nodeid)
     assert check < 2.0, f"the check took {check:.2f} s with a 1 s timeout"

@@ -303,7 +303,8 @@ def test_server_that_never_answers_fails_within_timeout_plus_one_second(suite, s
     elapsed = time.monotonic() - start
     result.assert_outcomes(failed=1, errors=2)
     result.stdout.fnmatch_lines_random([f"wave-prometheus unreachable at {silent_server.url}: "
-                                        "TimeoutError: no response within 1 s"])
+                                        "TimeoutError: no complete answer within the timeout "
+                                        "of 1 s"])
     assert elapsed < 2.5, f"the run took {elapsed:.2f} s with a 1 s timeout"
 
 

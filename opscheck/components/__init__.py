@@ -94,7 +94,8 @@ class Component(BaseModel):
     kind: str = Field(description="what it is: host, redis, postgres, …")
     description: str = ""
     timeout: float = Field(default=3.0, gt=0, le=600,
-                           description="network timeout in seconds (default: [system] timeout)")
+                           description="seconds each network operation (connect, request, "
+                           "the whole answer) may take (default: [system] timeout)")
 
     @model_validator(mode="before")
     @classmethod

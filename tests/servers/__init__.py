@@ -22,6 +22,7 @@ from .base import (
     make_owned_tempdir,
     require_binary,
 )
+from .hostile import GarbageServer, StallingProxy, TricklingServer
 from .http import HTTPServer, RecordedRequest, Route
 from .moto import MotoServer
 from .nats import NatsServer
@@ -36,6 +37,7 @@ from .trickle import TrickleServer
 try:  # the fixtures need pytest; the classes work without it
     from .fixtures import (
         aws_test_env,
+        hostile,
         http_server,
         moto_server,
         moto_server_session,
@@ -59,6 +61,7 @@ __all__ = [
     "PG_VERSION",
     "STARTUP_TIMEOUT",
     "STOP_TIMEOUT",
+    "GarbageServer",
     "HTTPServer",
     "MissingBinaryError",
     "MotoServer",
@@ -71,11 +74,14 @@ __all__ = [
     "Route",
     "ServerError",
     "SilentServer",
+    "StallingProxy",
     "TrickleServer",
+    "TricklingServer",
     "_ServerProcess",
     "_pg_bindir",
     "aws_test_env",
     "free_port",
+    "hostile",
     "http_get",
     "http_server",
     "log_tail",

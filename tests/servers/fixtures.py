@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from .base import MissingBinaryError, ServerError, _ServerProcess, make_owned_tempdir
+from .hostile import GarbageServer, StallingProxy, TricklingServer
 from .http import HTTPServer
 from .moto import FAKE_KEY_ID, FAKE_SECRET, MotoServer
 from .nats import NatsServer
@@ -140,6 +141,19 @@ def podman_service() -> Iterator[PodmanService]:
         yield service
 
 
+@pytest.fixture
+def hostile() -> Iterator[Callable[..., SilentServer]]:
+    """Factory of started misbehaving peers, all stopped after the test:
+    ``hostile("trickle", head, trickle)``, ``hostile("garbage")``, ``hostile("silent")``,
+    ``hostile("stall", upstream_port)`` (keyword arguments go to the class, ``unix=PATH``)."""
+    classes: dict[str, type[SilentServer]] = {
+        "silent": SilentServer, "trickle": TricklingServer, "garbage": GarbageServer,
+        "stall": StallingProxy}
+    with contextlib.ExitStack() as stack:
+        def make(kind: str, *args: Any, **kwargs: Any) -> SilentServer:
+            return stack.enter_context(classes[kind](*args, **kwargs))
+
+        yield make
 @pytest.fixture(scope="session")
 def moto_server_session() -> Iterator[MotoServer]:
     """One moto emulator shared by the session (``moto_server`` resets it per test)."""

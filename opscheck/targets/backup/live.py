@@ -3,7 +3,9 @@
 The live source is read with the connection settings of its own component (a postgres
 component's ``dsn`` + ``password_env``, an sqlite component's ``path``, a redis
 component's ``url`` + ``password_env``), in a read-only transaction with a
-``statement_timeout`` (PostgreSQL) or through a ``mode=ro`` URI (SQLite).
+``statement_timeout`` (PostgreSQL) or through a ``mode=ro`` URI (SQLite). A PostgreSQL
+statement is bounded on the client too (:class:`~opscheck.targets.postgres.Session`): a
+server that stops answering after the handshake costs the deadline, not the run.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from opscheck.readonly import sqlite as readonly
 from opscheck.targets.backup.tools import BackupProblem, Deadline
+from opscheck.targets.postgres import Session, peer
 
 
 def pg_server(source: Any) -> tuple[str, str | None]:
@@ -27,35 +30,41 @@ def pg_server(source: Any) -> tuple[str, str | None]:
 
 def pg_counts(conninfo: str, password: str | None, tables: list[str], deadline: Deadline,
               timeout: float) -> dict[str, int | None]:
-    """Exact row count per table (None where the table does not exist), read-only."""
-    import psycopg  # lazily: only deep PostgreSQL checks need it
-    from psycopg import sql
+    """Exact row count per table (None where the table does not exist), read-only; each
+    statement ends within what is left of the deadline, on the server and on the client."""
+    from psycopg import sql  # lazily: only deep PostgreSQL checks need it
 
-    seconds = max(1, int(min(timeout, deadline.left())))
     counts: dict[str, int | None] = {}
-    with psycopg.connect(conninfo, password=password, connect_timeout=seconds) as conn:
-        conn.read_only = True
-        conn.execute(f"SET statement_timeout = {int(deadline.left() * 1000)}")
+    with Session.connect(conninfo, password, min(timeout, deadline.left()),
+                         peer(conninfo)) as db:
+        db.conn.read_only = True
+        left = deadline.left()
+        db.execute(f"SET statement_timeout = {int(left * 1000)}")
         for table in tables:
-            exists = conn.execute("SELECT to_regclass(%s)", [table]).fetchone()
-            if exists is None or exists[0] is None:
+            exists = db.execute("SELECT to_regclass(%s)", [table], *_rest(deadline))
+            if not exists or exists[0][0] is None:
                 counts[table] = None
                 continue
             ident = sql.Identifier(*table.split("."))
-            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()
-            counts[table] = int(row[0]) if row else 0
+            rows = db.execute(sql.SQL("SELECT count(*) FROM {}").format(ident), None,
+                              *_rest(deadline))
+            counts[table] = int(rows[0][0]) if rows else 0
     return counts
+
+
+def _rest(deadline: Deadline) -> tuple[float, str]:
+    """(seconds, their words) a statement may take: what is left of the restore budget."""
+    left = deadline.left()
+    return left, f"the {left:.1f} s left of its {deadline.seconds:g} s budget"
 
 
 def pg_database_size(conninfo: str, password: str | None, timeout: float) -> int:
     """Bytes the source database takes on its server: what a restore will need."""
-    import psycopg
-
-    with psycopg.connect(conninfo, password=password, connect_timeout=max(1, int(timeout))) as c:
-        c.read_only = True
-        c.execute(f"SET statement_timeout = {int(timeout * 1000)}")
-        row = c.execute("SELECT pg_database_size(current_database())").fetchone()
-    return int(row[0]) if row else 0
+    with Session.connect(conninfo, password, timeout, peer(conninfo)) as db:
+        db.conn.read_only = True
+        db.execute(f"SET statement_timeout = {int(timeout * 1000)}")
+        rows = db.execute("SELECT pg_database_size(current_database())")
+    return int(rows[0][0]) if rows else 0
 
 
 def sqlite_counts(path: Path, tables: list[str], deadline: Deadline,

@@ -2,7 +2,11 @@
 
 - PostgreSQL dump: restored with the real tools (``pg_restore --exit-on-error``, or
   ``psql -v ON_ERROR_STOP=1`` for a plain dump) into a THROWAWAY database created on the
-  restore server and dropped afterwards; row counts of ``tables`` held against the live one;
+  restore server and dropped afterwards; row counts of ``tables`` held against the live one.
+  The tools are killed at the restore budget (``restore_timeout``); every statement opscheck
+  sends itself ends on the client within the component's timeout (sizes, CREATE and DROP
+  DATABASE) or what is left of the budget (row counts), so a server that stops answering
+  after the handshake fails the check in one line, at its deadline;
 - SQLite: copied into a scratch folder, ``PRAGMA integrity_check``, row counts compared;
 - tarball: extracted into a scratch folder (``filter="data"``), expected files present
   and parseable; a snapshot folder is checked in place.
@@ -32,7 +36,11 @@ def restore_and_compare(component: Any, source: Any, backup: Backup, deadline: D
     """Restore ``backup`` into scratch, compare it; return the one-line fact or raise."""
     fmt = component.format
     if fmt in ("pg_custom", "pg_plain"):
-        return _postgres(component, source, backup, deadline)
+        try:
+            return _postgres(component, source, backup, deadline)
+        except TimeoutError as exc:  # a server that stopped answering (named in exc): the
+            # restore failed; the backup's files are as readable as before
+            raise BackupProblem(f"restoring {backup.name}: {exc}") from None
     if fmt == "sqlite":
         return _sqlite(component, source, backup, deadline)
     if fmt == "tar":

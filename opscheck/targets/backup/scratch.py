@@ -30,6 +30,7 @@ from typing import Any
 
 from opscheck.targets.backup.sets import human_bytes
 from opscheck.targets.backup.tools import BackupProblem, OverBudget
+from opscheck.targets.postgres import Session, peer
 
 HOST_TAG = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
 DB_PREFIX = f"opscheck_restore_{HOST_TAG}_"
@@ -126,16 +127,15 @@ class ScratchDatabase:
     def __init__(self, conninfo: str, password: str | None, timeout: float) -> None:
         self.server = conninfo
         self.password = password
-        self.timeout = max(1, int(timeout))
+        self.timeout = timeout
         self.name = f"{DB_PREFIX}{os.getpid()}_{secrets.token_hex(4)}"
 
-    def _admin(self) -> Any:
-        import psycopg  # lazily: only deep PostgreSQL checks need it
-
-        conn = psycopg.connect(self.server, password=self.password, autocommit=True,
-                               connect_timeout=self.timeout)
-        conn.execute(f"SET statement_timeout = {self.timeout * 1000}")
-        return conn
+    def _admin(self) -> Session:
+        """A session on the server, each statement within the timeout (server and client)."""
+        db = Session.connect(self.server, self.password, self.timeout, peer(self.server),
+                             autocommit=True)
+        db.execute(f"SET statement_timeout = {int(self.timeout * 1000)}")
+        return db
 
     @property
     def conninfo(self) -> str:
@@ -149,7 +149,7 @@ class ScratchDatabase:
 
         with self._admin() as conn:
             for (name,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE "
-                                        "'opscheck\\_restore\\_%'").fetchall():
+                                        "'opscheck\\_restore\\_%'"):
                 if _stale(name):
                     conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                         sql.Identifier(name)))
@@ -157,6 +157,9 @@ class ScratchDatabase:
             try:
                 conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(
                     sql.Identifier(self.name)))
+            except TimeoutError:  # the server stopped answering; the next run's sweep
+                _cleanups.pop(self.name, None)  # drops what it may have created
+                raise
             except Exception as exc:
                 _cleanups.pop(self.name, None)
                 raise BackupProblem(f"cannot create the scratch database {self.name}: "
