@@ -55,9 +55,9 @@ def run(suite, engine):
 
 
 def test_busy_and_full_containers_fail_the_idle_one_passes(suite, engine):
-    # a spinning shell allowed a quarter of a CPU (whatever the machine's load, it uses more
+    # a spinning shell allowed a tenth of a CPU (whatever the machine's load, it uses more
     # than 85 % of that); 40 MB written to tmpfs under a 64 MiB limit (about 62 %)
-    start(engine, "wave-be-dev", "while :; do :; done", nano_cpus=250_000_000)
+    start(engine, "wave-be-dev", "while :; do :; done", nano_cpus=100_000_000)
     start(engine, "wave-redis", "head -c 40000000 /dev/zero > /dev/shm/fill; sleep 3600",
           mem_limit="64m")
     start(engine, "wave-fe-dev", "sleep 3600")
@@ -65,7 +65,7 @@ def test_busy_and_full_containers_fail_the_idle_one_passes(suite, engine):
     result.assert_outcomes(passed=4, failed=2)
     result.stdout.fnmatch_lines_random([
         "wave-docker container wave-be-dev CPU used *% ≥ critical 85% (warning 70%). Action: "
-        "Container busy: *; * of 0.25 CPUs (--cpus)",
+        "Container busy: *; * of 0.1 CPUs (--cpus)",
         "wave-docker container wave-redis memory used *% ≥ critical 55% (warning 40%). "
         "Action: Container near its memory limit *; * MiB of its 64 MiB limit; the engine "
         "gives no page-cache figure (podman), so cache is counted as used",
