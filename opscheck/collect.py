@@ -6,28 +6,84 @@ host), it runs once per (component, item): ``test_disk_used[this-host:/]``. A ki
 item the inventory does not configure gives no test (deselected; the report header lists
 what is not configured). An item may bring its own marks (``item.mark_names()``, e.g. its
 tier): a PromQL query listed as ``[[components.queries]]`` with ``tier = "critical"`` runs
-under ``-m critical``.
+under ``-m critical``. Each carries ``component(name=…, kind=…)``: ``-m
+"component(name='wave-redis')"`` selects one component's checks exactly (``-k wave-redis``
+also matches ``wave-redis-backup``).
+
+The suite collects nothing but checks: with the plugin active, a folder or file outside the
+suite's ``checks/`` and the site check folders (:mod:`opscheck.selection`) is not collected
+(a run started in a parent folder never imports other projects' tests), and a test path
+named on the command line outside them is a usage error.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from opscheck import markers
+from opscheck import markers, selection
 from opscheck.inventory import Inventory
 from opscheck.kinds import KINDS, model_for
 from opscheck.plugin import inventory_of
 
 SUFFIX = "_component"
 NOT_CONFIGURED = "not-configured"
+ROOTS = pytest.StashKey[list[Path]]()
+
+
+def roots(config: pytest.Config) -> list[Path]:
+    """The folders checks are collected from: the suite's, the site's, the inventory's."""
+    if ROOTS not in config.stash:
+        inventory = inventory_of(config)
+        config.stash[ROOTS] = [selection.suite_checks().resolve(),
+                               *selection.site_folders(config),
+                               *(inventory.resolve_path(p).resolve()
+                                 for p in inventory.system.checks)]
+    return config.stash[ROOTS]
+
+
+def inside(path: Path, config: pytest.Config) -> bool:
+    """Is ``path`` in a checks folder, or on the way to one?"""
+    path = path.resolve()
+    return any(path == r or r in path.parents or path in r.parents for r in roots(config))
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    return None if inside(collection_path, config) else True
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """A test path the operator named outside the checks folders is refused, unimported."""
+    config = session.config
+    for arg in config.args:
+        path = Path(arg.split("::", 1)[0])
+        path = path if path.is_absolute() else config.invocation_params.dir / path
+        if path.exists() and not inside(path, config):
+            raise pytest.UsageError(
+                f"{arg}: not a check of the suite; it collects only checks/ and the site "
+                "check folders (--checks, OPSCHECK_CHECKS, opscheck_checks, [system] checks): "
+                "name a path inside one of those, or add that folder with --checks")
 
 
 def _not_configured(argnames: list[str], reason: str) -> list[Any]:
     """The placeholder of a check with nothing to run on: deselected at collection."""
     nones = [None] * len(argnames)
     return [pytest.param(*nones, marks=pytest.mark.skip(reason=reason), id=NOT_CONFIGURED)]
+
+
+def applying(metafunc: pytest.Metafunc, component: Any) -> tuple[Any, ...]:
+    """A skip mark when the check's ``@pytest.mark.applies(predicate, reason)`` says the
+    component's configuration rules it out: decided here, before anything connects, so a
+    check that does not apply is skipped whether or not the component answers."""
+    marker = metafunc.definition.get_closest_marker("applies")
+    if marker is None or component is None:
+        return ()
+    predicate, reason = marker.args
+    return () if predicate(component) else (pytest.mark.skip(reason=f"{component.name} "
+                                                                    f"{reason}"),)
 
 
 def item_marks(item: Any) -> tuple[Any, ...]:
@@ -44,14 +100,16 @@ def parametrize(metafunc: pytest.Metafunc, inventory: Inventory, kind: str) -> N
     item_args = [a for a in metafunc.fixturenames if a in model.ITEMS]
     where = inventory.path.name
     if not item_args:
-        params = [pytest.param(c, id=c.name) for c in components]
+        params = [pytest.param(c, id=c.name, marks=(markers.component(c), *applying(metafunc, c)))
+                  for c in components]
         if not params:
             params = _not_configured([fixture], f"not configured: no {kind} component in {where}")
         metafunc.parametrize(fixture, params, indirect=True)
         return
     arg = item_args[0]
     params = [pytest.param(c, item, id=f"{c.name}:{getattr(item, 'name', item)}",
-                           marks=item_marks(item))
+                           marks=(markers.component(c), *item_marks(item),
+                                  *applying(metafunc, c)))
               for c in components for item in c.items(arg)]
     if not params:
         key = model.ITEMS[arg]

@@ -143,6 +143,11 @@ def forget(item: pytest.Item) -> None:
         connections(item.config).forget(component.name)
 
 
+def unreachable_reason(item: pytest.Item) -> str | None:
+    """The one line of this check's failure to reach its component, if opening it failed."""
+    return item.stash.get(_UNREACHABLE, None)
+
+
 def unreachable_now(item: pytest.Item, exc: BaseException) -> str | None:
     """When ``exc`` (raised by a check) is about reaching its component: mark the component
     unreachable for the rest of the run and return the one line; else None."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from opscheck.kinds import KINDS
@@ -13,6 +15,10 @@ TIERS = {
 }
 OTHER = {
     "remediation(action)": "the remediation a failure of this check may trigger (--remediate)",
+    "component(name, kind)": "set by the suite on each check: its component; select one with "
+    "-m \"component(name='wave-redis')\"",
+    "applies(predicate, reason)": "the check applies only to components whose model satisfies "
+    "predicate(component); others are skipped with '<name> <reason>' before connecting",
 }
 
 
@@ -23,6 +29,12 @@ def register(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{kind.name}: kind: {kind.help}")
     for marker, text in OTHER.items():
         config.addinivalue_line("markers", f"{marker}: {text}")
+
+
+def component(model: Any) -> pytest.MarkDecorator:
+    """The ``component(name=…, kind=…)`` mark a check of ``model`` carries (``-m`` selects
+    on its keyword arguments: ``-m "component(name='wave-redis')"``)."""
+    return pytest.mark.component(name=model.name, kind=model.kind)
 
 
 def tier_of(item: pytest.Item) -> str | None:

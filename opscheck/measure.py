@@ -7,6 +7,12 @@ the test's ``user_properties`` (key ``opscheck.measure``, read by the reports), 
   ``wave-redis memory used 91.2% ≥ critical 90% (warning 75%). Action: check for leaks``;
 - warning: passes with a :class:`~opscheck.thresholds.ThresholdWarning` carrying that line;
 - ok: returns quietly.
+
+The metric is the value's *name*: a fixed string per check (and item), the same run after
+run, because it labels the Prometheus series and the Nagios perfdata. What changes from run
+to run (the newest backup's file name, the stuck tasks, ``1 of 400``) goes in ``detail=``:
+it is shown in the line (``wave-pg connections used (3 of 400) 0.75% within …``) and kept
+in the record, never in the name.
 """
 
 from __future__ import annotations
@@ -27,14 +33,18 @@ class Measure:
         self.item = item
 
     def __call__(self, metric: str, value: float, threshold: Threshold, *,
-                 unit: str | None = None, component: Any = None) -> State:
+                 unit: str | None = None, component: Any = None,
+                 detail: str | None = None) -> State:
         __tracebackhide__ = True
         owner = component or self.item.stash.get(COMPONENT, None)
         subject = f"{owner} {metric}" if owner is not None else metric
+        if detail:
+            subject += f" ({detail})"
         state, line = threshold.describe(subject, float(value), unit)
         self.item.user_properties.append((KEY, {
             "component": str(owner) if owner is not None else None,
             "metric": metric,
+            "detail": detail,
             "value": float(value),
             "unit": threshold.unit if unit is None else unit,
             **threshold.recorded(),  # warning, critical; a band's text as *_range
@@ -54,6 +64,21 @@ class Measure:
 def measure(request: pytest.FixtureRequest) -> Measure:
     """Hold a measured value against a threshold; see :mod:`opscheck.measure`."""
     return Measure(request.node)
+
+
+def strict(config: pytest.Config) -> bool:
+    """Is this the strict gate: would a crossed warning level fail the run? Asked of the
+    run's own warning filters (``-W``, ini ``filterwarnings``, ``PYTHONWARNINGS``)."""
+    from _pytest.config import apply_warning_filters
+
+    with warnings.catch_warnings():
+        apply_warning_filters(config.getini("filterwarnings"),
+                              config.known_args_namespace.pythonwarnings or [])
+        try:
+            warnings.warn(ThresholdWarning("is this run strict?"), stacklevel=1)
+        except ThresholdWarning:
+            return True
+    return False
 
 
 def measurements(user_properties: list[tuple[str, Any]]) -> list[dict[str, Any]]:

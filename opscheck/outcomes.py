@@ -57,7 +57,8 @@ class Result:
             self.state = "skipped"
             self.message = _reason(report)
         elif report.failed:
-            failed_state = "failed" if report.when == "call" else "could not run"
+            failed_state = "failed" if report.when == "call" and getattr(
+                report, "opscheck_cause", None) != "could not run" else "could not run"
             if self.state not in ("failed", "could not run"):
                 self.state, self.message = failed_state, failure_text(report)
         elif report.when == "call" and any(m["state"] == "warning" for m in self.measurements):

@@ -15,7 +15,8 @@ from pathlib import Path
 from opscheck.inventory import Inventory
 from opscheck.inventory import load as _load
 
-pytest_plugins = ["opscheck.plugin", "opscheck.fixtures", "opscheck.remediations.plugin"]
+pytest_plugins = ["opscheck.guard", "opscheck.plugin", "opscheck.fixtures",
+                  "opscheck.remediations.plugin"]
 
 
 def load(path: Path | str) -> Inventory:

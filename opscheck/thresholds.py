@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -123,8 +124,18 @@ def _level(value: Any) -> Any:
     return value
 
 
-#: a warning or critical level: a number, a :class:`Band`, or None (off; ``false`` in TOML)
-Level = Annotated[float | Band | None, BeforeValidator(_level)]
+def _finite(value: float | Band | None) -> float | Band | None:
+    """``nan`` could never be crossed and ``inf`` never reached: neither is a level (a
+    band's ends are finite already, :meth:`Band.parse`)."""
+    if isinstance(value, int | float) and not math.isfinite(value):
+        raise ValueError(f"a level is a finite number, not {value}; give a number, or false "
+                         "to switch the level off")
+    return value
+
+
+#: a warning or critical level: a finite number, a :class:`Band`, or None (off; ``false``
+#: in TOML)
+Level = Annotated[float | Band | None, BeforeValidator(_level), AfterValidator(_finite)]
 
 
 class ThresholdWarning(UserWarning):

@@ -10,13 +10,15 @@
 3. **remediation**: after the check's whole run, before anything is logged, the
    :func:`~opscheck.hookspecs.pytest_opscheck_remediate` hook may act on a failure and
    replace the run's reports with a re-run's.
-4. **redaction and escaping**, last (:func:`sanitize`): every report is redacted, its
+4. **redaction and escaping** (:func:`sanitize`): every report is redacted, its
    text made printable and its lines capped just before it is logged, so no reporter,
    writer or xdist channel ever sees a secret, a control character or a byte that is not
    UTF-8 (a task file named ``bad-\xff.json``), and no message is megabytes long. The
    exception a phase raised is redacted in place as it leaves the check (the setup, call
    and teardown wrappers below), so nothing made from it (``--debug``'s trace, a plugin's
    hook, a log) holds a secret either.
+5. **the run**: a run in which every selected check was skipped checked nothing, and exits
+   5 (never 0), as a run that selected nothing does.
 
 This module owns ``pytest_runtest_protocol`` for the suite's checks: it runs the check
 with pytest's own :func:`~_pytest.runner.runtestprotocol`, without logging, and logs the
@@ -33,6 +35,8 @@ from _pytest.runner import runtestprotocol
 
 from opscheck import connect, secrets, text
 from opscheck.errors import CouldNotRun, NotApplicable
+from opscheck.settings import on_controller
+from opscheck.thresholds import ThresholdWarning
 
 
 def _skip(exc: NotApplicable) -> Skipped:
@@ -77,6 +81,32 @@ def message(exc: AssertionError) -> str:
     return str(exc).split("\nassert ", 1)[0].strip()
 
 
+#: report attribute: why a failed phase failed (travels with the report to xdist's controller)
+CAUSE = "opscheck_cause"
+CONDITION = "condition"  # the check's own condition is false: the one cause that is a finding
+COULD_NOT_RUN = "could not run"  # a fixture or the target could not find out (setup, CouldNotRun)
+UNREACHABLE = "unreachable"  # the component did not answer
+BROKEN = "broken"  # the check itself crashed (a bug, not a finding)
+
+
+def cause(item: pytest.Item, call: pytest.CallInfo[None]) -> str:
+    """Why the phase ``call`` failed: only :data:`CONDITION` is a confirmed failure of what
+    the check checks (what a remediation may act on)."""
+    exc = call.excinfo.value if call.excinfo else None
+    if call.when != "call" or isinstance(exc, CouldNotRun):
+        return COULD_NOT_RUN
+    if connect.unreachable_reason(item) or (exc is not None and connect.is_connection_error(exc)):
+        return UNREACHABLE
+    if isinstance(exc, AssertionError | pytest.fail.Exception | ThresholdWarning):
+        return CONDITION  # a ThresholdWarning raised: the strict gate (-W error::…)
+    return BROKEN
+
+
+def cause_of(report: pytest.TestReport) -> str | None:
+    """The :func:`cause` of a failed report (None for one that did not fail here)."""
+    return getattr(report, CAUSE, None)
+
+
 def word(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
     """Step 1: the report of a phase that raised says what happened, in one line (printable,
     redacted and capped: a file name or an answer in it cannot add a line of its own)."""
@@ -84,17 +114,43 @@ def word(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestRepo
     if excinfo is None or report.passed or report.skipped:
         return
     exc = excinfo.value
-    if isinstance(exc, CouldNotRun):
+    setattr(report, CAUSE, cause(item, call))
+    if isinstance(exc, CouldNotRun | ThresholdWarning):
         line = str(exc)
     elif call.when == "call" and isinstance(exc, AssertionError) and message(exc):
         line = message(exc)
     elif call.when == "call" and (found := connect.unreachable_now(item, exc)):
         line = found
     elif isinstance(exc, pytest.fail.Exception) and not exc.pytrace:  # measure(), checks
-        line = exc.msg or ""
+        line = exc.msg or ""  # its line alone: not the exception it was raised beside
+    elif not isinstance(exc, AssertionError | pytest.fail.Exception) and not _traceback_asked(
+            item.config):
+        line = crashed(item, call.when, exc)
     else:
         return
     report.longrepr = text.one_line(secrets.redact(line))
+
+
+def _traceback_asked(config: pytest.Config) -> bool:
+    """Did the operator ask for tracebacks (``--tb=long``, ``--full-trace``)?"""
+    return config.option.tbstyle == "long" or bool(getattr(config.option, "fulltrace", False))
+
+
+def crashed(item: pytest.Item, when: str, exc: BaseException) -> str:
+    """One line for an exception no target turned into a verdict (a check's or a fixture's
+    bug, a client library's surprise): the component, the check, the cause."""
+    component = item.stash.get(connect.COMPONENT, None)
+    who = f"{component.name}: " if component is not None else ""
+    name = item.name.split("[")[0]
+    what = "could not run" if when != "call" else "could not complete"
+    return f"{who}{name} {what}: {connect.one_line(exc)} (--tb=long shows the traceback)"
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    """A check that could not run is an error even when it found out only while running."""
+    if report.when == "call" and report.failed and cause_of(report) == COULD_NOT_RUN:
+        return "error", "E", "ERROR"
+    return None
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -139,3 +195,30 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         ihook.pytest_runtest_logreport(report=report)
     ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
     return True
+
+
+def checked_nothing(config: pytest.Config) -> int | None:
+    """The number of checks that were selected but all skipped, when none ran; else None."""
+    from opscheck import outcomes  # a plugin registered after this one: imported by pytest
+
+    found = outcomes.results(config).values()
+    if not found or any(r.state != "skipped" for r in found):
+        return None
+    return len(found)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Step 5, the run's verdict: a run in which every selected check was skipped checked
+    nothing, and is never OK: exit 5, as pytest's own for a run that selected nothing."""
+    if session.exitstatus == pytest.ExitCode.OK and on_controller(session.config) and \
+            checked_nothing(session.config):
+        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    skipped = checked_nothing(config) if on_controller(config) else None
+    if skipped:
+        terminalreporter.write_line(f"opscheck: nothing was checked: all {skipped} selected "
+                                    "checks were skipped (see their reasons); exit 5",
+                                    yellow=True)

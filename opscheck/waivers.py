@@ -3,22 +3,28 @@
 ``--waivers FILE`` (ini ``opscheck_waivers``, env ``OPSCHECK_WAIVERS``) names a TOML file::
 
     [[waivers]]
-    check = "test_cpu_busy[batch-host]"   # node-id pattern (fnmatch), whole id or its tail
+    check = "test_cpu_busy[batch-host]"   # node-id pattern: the whole id or its tail
     justification = "nightly batch saturates the CPU; OPS-123, owner: alice"
     expires = 2026-12-31                  # last day the waiver holds
 
 Until it expires, a matching check that fails is ``waived`` (pytest's xfail: it does not
-fail the run) and every report shows it as waived with the justification; if it passes,
-it passes. From the day after ``expires`` the waiver fails loudly: the check runs
-unwaived, a failure says the waiver expired, a pass fails with "waiver expired; remove
-it", and the terminal lists the expired waivers. A waiver without a justification, or
-with a bad date or pattern, is a usage error naming the file, the key and the fix.
+fail the run) and every report shows it as waived with the justification; if it passes, it
+passes. In the pattern ``*`` matches any run of characters and ``?`` one character;
+everything else, brackets included, is literal (``test_cpu_busy[batch-host]`` is that one
+parametrized check, ``test_disk_used[*]`` every one). A waiver that matches no collected
+check is listed after the run (it waives nothing: a typo, or a check renamed) and fails the
+strict gate (``-W error::opscheck.thresholds.ThresholdWarning``). From the day after
+``expires`` the waiver fails loudly: the check runs unwaived, a failure says the waiver
+expired, a pass fails with "waiver expired; remove it", and the terminal lists the expired
+waivers. A waiver without a justification, or with a bad date or pattern, is a usage error
+naming the file, the key and the fix.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from fnmatch import fnmatchcase
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +32,9 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from opscheck import settings
+from opscheck.collect import NOT_CONFIGURED
 from opscheck.inventory import InventoryError, validate
+from opscheck.measure import strict
 from opscheck.outcomes import WAIVER, results
 from opscheck.settings import Setting, on_controller
 from opscheck.tomlfile import parse_toml, read_text
@@ -36,6 +44,8 @@ settings.declare(Setting("waivers", "waivers TOML file: known failures accepted 
 
 WAIVERS = pytest.StashKey[list["Waiver"]]()
 EXPIRED = pytest.StashKey[dict[str, Any]]()
+UNMATCHED = pytest.StashKey[list[str]]()
+UNMATCHED_OUTPUT = "opscheck_unmatched_waivers"  # xdist workeroutput key
 
 
 class Waiver(BaseModel):
@@ -55,9 +65,16 @@ class Waiver(BaseModel):
                              "(a ticket, an owner)")
         return value.strip()
 
+    @cached_property
+    def _pattern(self) -> re.Pattern[str]:
+        """``*`` any run of characters, ``?`` one; the rest literal (brackets too)."""
+        body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
+                       for c in self.check)
+        return re.compile(rf"(?:.*(?:/|::))?{body}", re.DOTALL)
+
     def matches(self, nodeid: str) -> bool:
         """The pattern matches the whole node id, or its tail after a ``/`` or ``::``."""
-        return any(fnmatchcase(nodeid, prefix + self.check) for prefix in ("", "*/", "*::"))
+        return self._pattern.fullmatch(nodeid) is not None
 
     def expired(self, today: date | None = None) -> bool:
         return (today or date.today()) > self.expires
@@ -102,9 +119,18 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Any:
+    """Mark the waived checks; note the waivers that match no collected check (before ``-m``
+    and ``-k`` deselect: a waiver for a check this run does not select still matches)."""
+    collected = [i.nodeid for i in items if getattr(getattr(i, "callspec", None), "id", "")
+                 != NOT_CONFIGURED]
+    result = yield
     waivers = config.stash.get(WAIVERS, [])
+    unmatched = [w.check for w in waivers if not any(w.matches(n) for n in collected)]
+    config.stash[UNMATCHED] = unmatched
+    if not on_controller(config):
+        config.workeroutput[UNMATCHED_OUTPUT] = unmatched  # type: ignore[attr-defined]
     file = waivers_file(config)
     for item in items if waivers else ():
         found = [w for w in waivers if w.matches(item.nodeid)]
@@ -117,6 +143,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             stale = found[0].describe(file)  # type: ignore[arg-type]
             item.user_properties.append((WAIVER, stale))
             item.stash[EXPIRED] = stale
+    return result
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist's controller collects nothing: it takes the workers' (identical) finding."""
+    found = getattr(node, "workeroutput", {}).get(UNMATCHED_OUTPUT)
+    if found is not None:
+        node.config.stash.setdefault(UNMATCHED, found)
+
+
+def unmatched(config: pytest.Config) -> list[str]:
+    """The waivers' patterns that matched no collected check."""
+    return config.stash.get(UNMATCHED, [])
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Under the strict gate a waiver that waives nothing fails the run."""
+    config = session.config
+    if on_controller(config) and unmatched(config) and strict(config) and \
+            session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_opscheck_report(item: pytest.Item, call: pytest.CallInfo[None],
@@ -155,3 +204,12 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             terminalreporter.line(f"{nodeid}: waiver {waiver['check']!r} expired on "
                                   f"{waiver['expires']}; renew it with a new justification "
                                   f"or remove it from {waiver['file']}", red=True)
+    lost = unmatched(config)
+    if lost:
+        gate = strict(config)
+        terminalreporter.section("opscheck: WAIVERS MATCHING NO CHECK", red=gate, yellow=not gate)
+        for pattern in lost:
+            terminalreporter.line(f"waiver {pattern!r} in {waivers_file(config)} matches no "
+                                  "collected check; fix its pattern (* and ? are wildcards, "
+                                  "brackets are literal) or remove it"
+                                  + (" (strict gate: this fails the run)" if gate else ""))

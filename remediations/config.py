@@ -73,6 +73,10 @@ class Allow(Limits):
     params: dict[str, Any] = Field(default_factory=dict, description="the action's parameters")
     risky: bool = Field(default=False, description="treat as risky (needs --approve) even if "
                         "the action is not")
+    on_unreachable: bool = Field(
+        default=False, description="also act when the check could not run (component "
+        "unreachable, driver missing, setup error), not only on a confirmed failure of its "
+        "condition")
     _validated: Any = PrivateAttr(default=None)
 
     @field_validator("action")

@@ -173,15 +173,17 @@ def pytest_opscheck_remediate(item: pytest.Item, nextitem: pytest.Item | None,
     target = target_of(item) if runner is not None and runner.mode != "off" else None
     if runner is None or target is None:
         return None
+    from opscheck import verdict
     from opscheck.remediations import recheck
-    from opscheck.remediations.runner import Request
+    from opscheck.remediations.runner import CONDITION, Request
 
     failed = recheck.first_failure(reports)
     if failed is not None:
         recheck.pause_timer(item)
         checker = recheck.Rechecker(item, nextitem, reports)
         outcome = runner.handle(Request(item.nodeid, target[1], target[0],
-                                        recheck.failure_line(failed)), checker)
+                                        recheck.failure_line(failed),
+                                        verdict.cause_of(failed) or CONDITION), checker)
         reports = checker.reports
         annotate(reports, outcome)
     elif runner.mode == "apply" and not runner.killed:
@@ -222,6 +224,8 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
         return "remediated", "R", ("REMEDIATED", {"green": True})
     if info and report.failed and info["state"] == "remediation failed":
         return "failed", "F", ("FAILED (remediation failed)", {"red": True})
+    if info and report.failed and info["state"] == "would fail":
+        return "failed", "F", ("FAILED (remediation would fail)", {"red": True})
     return None
 
 

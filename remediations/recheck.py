@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from _pytest.runner import runtestprotocol
 
-from opscheck import connect
+from opscheck import connect, verdict
 from opscheck.outcomes import failure_text
 from opscheck.remediations import audit
 
@@ -58,6 +58,7 @@ class Rechecker:
                  reports: list[pytest.TestReport]) -> None:
         self.item, self.nextitem, self.reports = item, nextitem, reports
         self.runs = 0
+        self.cause = "condition"  # why the latest run failed (opscheck.verdict.cause)
 
     def __call__(self) -> tuple[bool, str]:
         connect.forget(self.item)
@@ -68,5 +69,6 @@ class Rechecker:
             pause_timer(self.item)
         self.runs += 1
         failed = first_failure(self.reports)
+        self.cause = (verdict.cause_of(failed) if failed else None) or "condition"
         return failed is None, failure_line(failed) if failed else ""
 

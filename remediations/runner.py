@@ -3,12 +3,15 @@
 Pure logic, no pytest: the plugin hands it a :class:`Request` and a ``recheck()`` callable
 that runs the check again and returns ``(passed, failure line)``. The gates, in order:
 
-1. kill switch, allow-list, approval of a risky action, emergency-stop file;
+1. kill switch, allow-list, a confirmed failure (the check's own condition false, not "could
+   not run": unreachable, no driver, a setup error; unless the allow entry says
+   ``on_unreachable = true``), approval of a risky action, emergency-stop file;
 2. confirmation: the check re-run ``confirm`` times (``confirm_delay`` apart), the last
    time under the lock, immediately before the action; any pass means no action;
 3. the shared store (:mod:`remediations.state`): open circuit, budget, lock, back-off;
 4. the action, bounded by its timeout; then ``settle`` seconds and the re-check, whose
-   result is the check's outcome.
+   result is the check's outcome. In plan mode the action's dry run stands in, and a dry
+   run that says the action would fail is shown as "would fail", not "planned".
 
 Every path ends in exactly one audit record.
 """
@@ -28,6 +31,8 @@ from opscheck.remediations.config import Allow, Remediation
 from opscheck.remediations.state import Policy, Store
 
 Recheck = Callable[[], tuple[bool, str]]
+#: the failure a remediation acts on: the check's own condition (opscheck.verdict.CONDITION)
+CONDITION = "condition"
 
 
 @dataclass
@@ -36,6 +41,12 @@ class Request:
     component: str | None
     action: str
     evidence: str
+    cause: str = CONDITION  # why the check failed (opscheck.verdict.cause)
+
+
+def cause_of(recheck: Recheck) -> str:
+    """Why the latest re-run failed (a recheck callable may say; else: its condition)."""
+    return str(getattr(recheck, "cause", None) or CONDITION)
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ class Outcome:
     component: str | None
     action: str
     mode: str
-    decision: str  # ran, planned, skipped: <reason>
+    decision: str  # ran, planned, would fail, skipped: <reason>
     detail: str = ""
     attempt: int | None = None
     budget: int | None = None
@@ -74,10 +85,10 @@ class Outcome:
 
     @property
     def state(self) -> str:
-        """remediated, remediation failed, planned, or not remediated."""
+        """remediated, remediation failed, planned, would fail, or not remediated."""
         if self.decision == "ran":
             return "remediated" if self.recheck == "passed" else "remediation failed"
-        return "planned" if self.decision == "planned" else "not remediated"
+        return self.decision if self.decision in ("planned", "would fail") else "not remediated"
 
     def line(self) -> str:
         """One line for the terminal summary and the report section."""
@@ -91,6 +102,9 @@ class Outcome:
                 text += f": {self.recheck_line}"
         elif self.decision == "planned":
             text = f"PLANNED (nothing run): {what}: {self.summary}"
+        elif self.decision == "would fail":
+            text = (f"WOULD FAIL (nothing run; the dry run failed, exit {self.exit_status}): "
+                    f"{what}: {self.summary}")
         else:
             text = f"NOT REMEDIATED ({self.decision}): {what}: {self.detail}"
         if self.circuit_opened:
@@ -160,6 +174,8 @@ class Runner:
             return "not allowed", (f"no [[remediation.allow]] entry for component "
                                    f"{req.component or '(none: the check names no component)'}"
                                    f" and action {req.action}")
+        if req.cause != CONDITION and not entry.on_unreachable:
+            return not_confirmed(req.cause, req.evidence)
         if (registry.get(req.action).risky or entry.risky) and not self.is_approved(req):
             return "needs approval", (f"{req.action} is risky (deletes data or restarts a "
                                       f"database); run with --approve {req.action}")
@@ -178,8 +194,11 @@ class Runner:
         out.budget = job.policy.budget
         for i in range(self.section.confirm - 1):  # gate 2: confirmation
             self.sleep(self.section.confirm_delay)
-            if recheck()[0]:
+            passed, line = recheck()
+            if passed:
                 return self._skip(out, req, entry, "not confirmed", f"passed on re-run {i + 1}")
+            if cause_of(recheck) != CONDITION and not entry.on_unreachable:
+                return self._skip(out, req, entry, *not_confirmed(cause_of(recheck), line))
         apply = self.mode == "apply"
         try:  # gate 3: the shared store
             decision = self.store.reserve(job.key, job.policy, apply)
@@ -198,8 +217,12 @@ class Runner:
         finished = not apply  # a plan holds no lock: nothing to release
         try:
             self.sleep(self.section.confirm_delay)
-            passed, _ = recheck()
+            passed, line = recheck()
             stop = None if passed else self.emergency_stop()
+            if not passed and cause_of(recheck) != CONDITION and not job.entry.on_unreachable:
+                finished = self._finish(job, attempt_id, "cancelled", finished)
+                out.attempt = None
+                return self._skip(out, job.req, job.entry, *not_confirmed(cause_of(recheck), line))
             if passed or stop:
                 finished = self._finish(job, attempt_id, "cancelled", finished)
                 out.attempt = None
@@ -215,7 +238,8 @@ class Runner:
                 out.circuit_opened = self.store.finish(
                     job.key, attempt_id or 0, "fixed" if passed else "failed", job.policy)
                 finished = True
-            out.decision = "ran" if apply else "planned"
+            out.decision = "ran" if apply else (
+                "planned" if out.exit_status == 0 else "would fail")
         finally:
             if not finished:  # interrupted (Ctrl-C): release the lock, say so in the log
                 self._finish(job, attempt_id, "interrupted", finished)
@@ -270,3 +294,11 @@ class Runner:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+def not_confirmed(cause: str, evidence: str) -> tuple[str, str]:
+    """The gate's (reason, detail) for a check that failed without its condition being false."""
+    return "not a confirmed failure", (
+        f"the check failed as {cause!r}, not on its own condition ({evidence}); an action runs "
+        "only on a confirmed failure: set on_unreachable = true in the [[remediation.allow]] "
+        "entry to act on this too")

@@ -37,16 +37,19 @@ _import_plugins(["opscheck.suite"])
 
 REPO = Path(__file__).resolve().parents[1]
 CHECKS = REPO / "checks"
-PLUGIN_ARGS = ["-p", "opscheck.suite"]
+# tests.proof: the proof matrix's recorder (importable wherever the repository is on the path)
+PLUGIN_ARGS = ["-p", "opscheck.suite", "-p", "tests.proof"]
 INI = """\
 [pytest]
 addopts = --strict-markers --strict-config -p no:cacheprovider -rfEsw
 timeout = 60
+# the test's own folder is a site check folder: the suite collects only check folders
+opscheck_checks = .
 filterwarnings =
     ignore:Module already imported so cannot be rewritten:pytest.PytestAssertRewriteWarning
 """
 
-pytest_plugins = ["servers"]
+pytest_plugins = ["servers", "proof_matrix"]
 
 
 class Suite:
@@ -84,8 +87,10 @@ class Suite:
 
 
 @pytest.fixture
-def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Suite:
+def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
+          request: pytest.FixtureRequest) -> Suite:
     monkeypatch.delenv("OPSCHECK_INVENTORY", raising=False)
     monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("OPSCHECK_PROOF_SELFTEST", request.node.nodeid)  # for the recorder
     monkeypatch.setenv("OPSCHECK_STATE_DIR", str(pytester.path))  # state beside the inventory
     return Suite(pytester)

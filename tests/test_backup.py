@@ -127,9 +127,10 @@ def test_stale_empty_and_truncated_newest(suite, tmp_path, pg_dumps):
                     + backup_entry("empty", tmp_path / "empty", "*.db", "sqlite"))
     result = suite.run("-m", "critical", checks=("backup",))
     result.stdout.fnmatch_lines_random([
-        "old newest backup backup-02.dump age 30 h ≥ critical 26 h. Action: Check the backup "
+        "old newest backup age (backup-02.dump) 30 h ≥ critical 26 h. Action: Check the backup "
         "job (cron entry, its log) and run it by hand",
-        "cut newest backup backup-02.sql size (* kB) vs previous backup-01.sql (* kB) 40% ≤ "
+        "cut newest backup size vs previous (backup-02.sql * kB, previous backup-01.sql * kB) "
+        "40% ≤ "
         "critical 50%. Action: The dump was probably cut short (disk full, killed job): check "
         "the job's log and run it again",
         "*empty newest backup backup-01.db is empty: 0 bytes in 1 file(s), "

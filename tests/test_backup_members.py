@@ -125,8 +125,8 @@ def test_a_missing_member_a_truncated_one_and_an_expired_folder_fail(suite, fact
     result.stdout.fnmatch_lines_random([
         "factory-backup newest backup 2026-12-01 has no redis-dump.rdb (a redis_rdb member). "
         "Action: Check the backup job's step for it (its log), and run the job by hand",
-        "factory-backup timescaledb.sql.gz size vs previous folder *% ≤ critical 50%. "
-        "Action: * now, * the folder before: it was probably cut short*",
+        "factory-backup timescaledb.sql.gz size vs previous folder (2026-12-01 *, 2026-11-30 "
+        "*) *% ≤ critical 50%. Action: It was probably cut short*",
         "factory-backup: timescaledb.sql.gz unreadable as pg_plain: EOFError: *",
         f"factory-backup keeps 1 backup(s) past its retention of 32 d; oldest {old.name} is "
         "40.0 d old. Action: *",

@@ -90,7 +90,7 @@ def test_emulated_s3_stale_set_fails_freshness(suite, moto_server, bucket):
     result = run(suite, moto_server, s3_set("td-s3", "s3://t-developer-backups/daily",
                                             "tar", max_age_hours=26), args=("-m", "critical"))
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["td-s3 newest backup history-02.tar.gz age 27 h ≥ critical "
+    result.stdout.fnmatch_lines(["td-s3 newest backup age (history-02.tar.gz) 27 h ≥ critical "
                                  "26 h. Action: Check the backup job*"])
 
 
@@ -106,8 +106,8 @@ def test_emulated_s3_empty_and_cut_short_newest_fail(suite, moto_server, bucket)
     result.stdout.fnmatch_lines_random([
         "*td-empty newest backup history-09.tar.gz is empty: 0 bytes in 1 file(s), expected "
         "at least 1 bytes*",
-        "td-cut newest backup history-02.tar.gz size (335 B) vs previous history-01.tar.gz "
-        "(1.0 kB) 33.3% ≤ critical 50%*",
+        "td-cut newest backup size vs previous (history-02.tar.gz 335 B, previous "
+        "history-01.tar.gz 1.0 kB) 33.3% ≤ critical 50%*",
         "td-cut: history-02.tar.gz cannot be extracted: EOFError: Compressed file ended "
         "before the end-of-stream marker was reached",
         "td-cut: history-02.tar.gz unreadable as tar: *",

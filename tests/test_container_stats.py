@@ -64,11 +64,11 @@ def test_busy_and_full_containers_fail_the_idle_one_passes(suite, engine):
     result = run(suite, engine)
     result.assert_outcomes(passed=4, failed=2)
     result.stdout.fnmatch_lines_random([
-        "wave-docker container wave-be-dev CPU used *% ≥ critical 85% (warning 70%). Action: "
-        "Container busy: *; * of 0.1 CPUs (--cpus)",
-        "wave-docker container wave-redis memory used *% ≥ critical 55% (warning 40%). "
-        "Action: Container near its memory limit *; * MiB of its 64 MiB limit; the engine "
-        "gives no page-cache figure (podman), so cache is counted as used",
+        "wave-docker container wave-be-dev CPU used (* of 0.1 CPUs (--cpus)) *% ≥ critical 85% "
+        "(warning 70%). Action: Container busy: *",
+        "wave-docker container wave-redis memory used (* MiB of its 64 MiB limit; the engine "
+        "gives no page-cache figure (podman), so cache is counted as used) *% ≥ critical 55% "
+        "(warning 40%). Action: Container near its memory limit *",
         "PASSED *test_container_cpu[[]wave-docker:wave-fe-dev[]]",
         "PASSED *test_container_memory[[]wave-docker:wave-fe-dev[]]",
     ])

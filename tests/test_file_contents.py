@@ -134,8 +134,9 @@ def test_file_age_and_size_limits(suite, config):
     result = run(suite, "-k", "file_limit")
     result.assert_outcomes(passed=1, failed=3)
     result.stdout.fnmatch_lines_random([
-        "cfg age of 2026-01-07.md 30* h ≥ critical 24 h. Action: openclaw gateway status*",
-        "cfg size of big.log 3 MiB ≥ critical 2 MiB (warning 1 MiB)",
+        "cfg age of */workspace-kev/memory/*.md (2026-01-07.md) 30* h ≥ critical 24 h. Action: "
+        "openclaw gateway status*",
+        "cfg size of */[*].log (big.log) 3 MiB ≥ critical 2 MiB (warning 1 MiB)",
         "cfg: no file matches */none-*.db",
     ])
 

@@ -119,7 +119,7 @@ def test_stale_newest_checkpoint_fails(suite, project):
     result = run(suite, "-k", "test_newest_checkpoint_fresh")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*wave-files newest checkpoint cp-2.json age 25 h ≥ critical 24 h*"])
+        ["*wave-files newest checkpoint age in *checkpoints (cp-2.json) 25 h ≥ critical 24 h*"])
 
 
 def test_empty_or_missing_checkpoint_folder_fails(suite, project):

@@ -74,8 +74,8 @@ def test_json_values_pass_then_warn_then_fail_naming_the_entries(suite, http_ser
         {"agent": "fe-dev", "at": iso(1.5)}, {"agent": "be-dev", "at": iso(0.1)}]})
     result = run(suite, http("wave", f"{server.url}/api", AGENTS))
     result.assert_outcomes(passed=3, warnings=1)
-    result.stdout.fnmatch_lines(["*wave progress 1.5* h ≥ warning 1 h (critical 2 h). "  # the
-                                 "Action: oldest: fe-dev 1.5* h, be-dev 0.1* h"])  # run's delay
+    result.stdout.fnmatch_lines(["*wave progress (oldest: fe-dev 1.5* h, be-dev 0.1* h) 1.5* h "
+                                 "≥ warning 1 h (critical 2 h)"])  # *: the run's own delay
 
     server.route("/api", json={
         "result": {"collections": []},
@@ -86,10 +86,10 @@ def test_json_values_pass_then_warn_then_fail_naming_the_entries(suite, http_ser
     result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines_random([
         "wave collections 0 collections ≤ critical 0 collections",
-        "wave agents-not-ok 2 agents ≥ critical 1 agents. Action: Restart the agent; counted: "
-        "be-dev, qa-dev",
-        "wave progress 2.5* h ≥ critical 2 h (warning 1 h). Action: oldest: fe-dev 2.5* h, "
-        "be-dev 0* h",
+        "wave agents-not-ok (counted: be-dev, qa-dev) 2 agents ≥ critical 1 agents. Action: "
+        "Restart the agent",
+        "wave progress (oldest: fe-dev 2.5* h, be-dev 0* h) 2.5* h ≥ critical 2 h (warning 1 "
+        "h)",
     ])
     critical = suite.run("-m", "critical", "-k", "json_value", checks=("http",))
     critical.assert_outcomes(failed=1, deselected=critical.parseoutcomes()["deselected"])
@@ -276,20 +276,20 @@ def test_metrics_page_series_past_each_level(suite, http_server):
     page["be"] = 75
     result = run(suite, component)
     result.assert_outcomes(passed=4, warnings=1)
-    result.stdout.fnmatch_lines(["*agent-utilization 75% ≥ warning 70% (critical 85%). Action: "
-                                 'Agent saturated; worst: wave_agent_utilization_percent'
-                                 '{agent="be-dev"} 75%, *'])
+    result.stdout.fnmatch_lines(['*agent-utilization (worst: wave_agent_utilization_percent'
+                                 '{agent="be-dev"} 75%, *) 75% ≥ warning 70% (critical 85%). '
+                                 "Action: Agent saturated"])
 
     page.update(be=91, fe=95)
     result = run(suite, component)
     result.assert_outcomes(passed=1, failed=3)
     result.stdout.fnmatch_lines_random([
-        "wave-orchestrator-metrics agent-utilization 95% ≥ critical 85% (warning 70%). "
-        "Action: Agent saturated; worst: "
+        'wave-orchestrator-metrics agent-utilization (worst: '
         'wave_agent_utilization_percent{agent="fe-dev"} 95%, '
-        'wave_agent_utilization_percent{agent="be-dev"} 91%, *',
-        "* be-dev-utilization 91% outside critical 5:90%. "
-        'Action: worst: wave_agent_utilization_percent{agent="be-dev"} 91%',
+        'wave_agent_utilization_percent{agent="be-dev"} 91%, *) 95% ≥ critical 85% (warning '
+        "70%). Action: Agent saturated",
+        '* be-dev-utilization (worst: wave_agent_utilization_percent{agent="be-dev"} 91%) 91% '
+        "outside critical 5:90%",
         "* dev-agents-busy 93% ≥ critical 85%*",
     ])
 
@@ -381,7 +381,8 @@ def test_a_reset_counter_counts_from_zero_and_garbage_is_no_page(suite, http_ser
                       '[[components.metrics]]\nname = "up"\nseries = "up"\ncritical = 1\n'))
     result.assert_outcomes(passed=1, failed=1, warnings=1)
     result.stdout.fnmatch_lines_random([  # 30 jobs in about a second, not -470
-        "*svc jobs 1[78]* jobs/min ≥ warning 1000 jobs/min (critical 5000 jobs/min)*",
+        "*svc jobs (worst: jobs_total 1[78]* jobs/min) 1[78]* jobs/min ≥ warning 1000 "
+        "jobs/min (critical 5000 jobs/min)",
         f"*moved {server.url}/text answered 200: the page is not Prometheus text *",
     ])
 

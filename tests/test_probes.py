@@ -72,7 +72,7 @@ def test_row_probes_pass_on_fresh_rows_and_carry_their_markers(suite, coord_db):
     suite.inventory(coord(coord_db) + ROW_PROBES)
     result = suite.run("-v", checks=CHECKS)
     result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines(["*test_probe[[]stale-heartbeats[]] PASSED*"])
+    result.stdout.fnmatch_lines(["*test_probe[[]coord:stale-heartbeats[]] PASSED*"])
     result.stdout.fnmatch_lines(["coord (sqlite): 3 passed"])
     critical = suite.run("-m", "critical and sqlite", checks=CHECKS)
     critical.assert_outcomes(passed=1, deselected=2)

@@ -126,7 +126,7 @@ def test_profile_collects_its_checks(profile, profile_env, suite):
                 and re.search(rf"\[{re.escape(component.name)}[\]:]", i)]
         assert mine, f"no {component.kind} check collected for {component.name}"
     for probe in inv.section("probes") or []:
-        assert any(f"test_probe[{probe.name}]" in i for i in ids), probe.name
+        assert any(f"test_probe[{probe.component}:{probe.name}]" in i for i in ids), probe.name
     for prom in inv.of_kind("prometheus"):
         for query in prom.queries:
             assert any(f"test_promql_probe[{prom.name}:{query.name}]" in i for i in ids), query

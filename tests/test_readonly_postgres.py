@@ -230,7 +230,7 @@ def test_a_superuser_role_warns_and_a_monitoring_role_passes(suite, pg):
     result = suite.run("-k", "role", "-W", "error::opscheck.thresholds.ThresholdWarning",
                        checks=("postgres",))
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*state role postgres superuser 1 ≥ warning 1. Action: Connect "
+    result.stdout.fnmatch_lines(["*state role superuser (postgres) 1 ≥ warning 1. Action: Connect "
                                  "as a role without write rights (pg_monitor and SELECT grants*"])
     suite.inventory(inventory(pg, []).replace("postgresql://postgres@", "postgresql://watcher@"))
     result = suite.run("-k", "role", "-W", "error::opscheck.thresholds.ThresholdWarning",

@@ -65,9 +65,9 @@ def test_per_agent_spend_of_whichever_agents_exist(suite, redis_server):
         result = run(suite)
         result.assert_outcomes(passed=1, failed=1)
         result.stdout.fnmatch_lines([
-            "factory-redis spend-per-agent 12.25 USD ≥ critical 10 USD. Action: Runaway agent: "
-            "pause its work; worst: dash:spend:daily:rex 12.25 USD, dash:spend:daily:kev 9.5 "
-            "USD, dash:spend:daily:forge 4 USD, dash:spend:daily:scout 0.75 USD"])
+            "factory-redis spend-per-agent (worst: dash:spend:daily:rex 12.25 USD, "
+            "dash:spend:daily:kev 9.5 USD, dash:spend:daily:forge 4 USD, dash:spend:daily:scout "
+            "0.75 USD) 12.25 USD ≥ critical 10 USD. Action: Runaway agent: pause its work"])
         assert "dash:spend:daily:total" not in result.stdout.str()
 
         critical = suite.run("-m", "critical", "-k", "key_scan", checks=("redis",))

@@ -329,6 +329,6 @@ def test_a_probe_names_its_remediation_in_the_inventory(suite, tmp_path):
                                  "params": {"command": reset}}]))
     result = suite.run("--remediate=apply", checks=("probes",))
     assert result.parseoutcomes() == {"remediated": 1}, result.stdout.str()
-    result.stdout.fnmatch_lines(["*test_probe?stuck-tests?: REMEDIATED: coord run_command *"])
+    result.stdout.fnmatch_lines(["*test_probe?coord:stuck-tests?: REMEDIATED: coord run_command *"])
     (record,) = audit(suite.path)
     assert record["evidence"].startswith("coord probe stuck-tests")

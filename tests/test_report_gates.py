@@ -245,3 +245,38 @@ def test_auth():
     assert result.ret == 2
     assert result.stdout.lines[1] == "CRITICAL: AUTH refused for ***"
     assert "gate-s3cr3t-4417" not in result.stdout.str() + result.stderr.str()
+
+
+@pytest.mark.parametrize(("pattern", "waived"), [
+    ("test_memory[critical]", ["critical"]),  # the docs' form: brackets are literal
+    ("test_gates.py::test_memory[critical]", ["critical"]),
+    ("test_memory[*]", ["critical"]),  # * any run of characters
+    ("test_memory[?ritical]", ["critical"]),  # ? one character
+    ("test_memory[c]", []),  # not a character class: no single-letter match
+])
+def test_a_waiver_names_a_parametrized_check_as_written(gates, pattern, waived):
+    (gates.path / "waivers.toml").write_text(waivers(pattern))
+    result = gates.run_files("-k", "memory", "--waivers", "waivers.toml", "--report-json",
+                             "s.json")
+    checks = json.loads((gates.path / "s.json").read_text())["checks"]
+    states = {c["params"]: c["state"] for c in checks}
+    assert sorted(p for p, s in states.items() if s == "waived") == waived, states
+    assert result.ret == (0 if waived else 1)
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_waiver_matching_no_check_is_reported_and_fails_the_strict_gate(gates, workers):
+    (gates.path / "waivers.toml").write_text(
+        waivers("test_memroy[critical]") + waivers("test_export_present"))
+    select = ("-k", "memory and ok", "--waivers", "waivers.toml", *workers)
+    result = gates.run_files(*select)
+    assert result.ret == 0  # it waives nothing, and the run is otherwise green
+    result.stdout.fnmatch_lines([
+        "*opscheck: WAIVERS MATCHING NO CHECK*",
+        "waiver 'test_memroy[[]critical]' in *waivers.toml matches no collected check; fix its "
+        "pattern (* and ? are wildcards, brackets are literal) or remove it"])
+    assert "'test_export_present' in" not in result.stdout.str()  # deselected, yet it matches
+    strict = gates.run_files(*select, "-W", "error::opscheck.thresholds.ThresholdWarning")
+    assert strict.ret == 1
+    strict.stdout.fnmatch_lines(["waiver 'test_memroy[[]critical]' * (strict gate: this fails "
+                                 "the run)"])

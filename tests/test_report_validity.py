@@ -65,7 +65,7 @@ def test_non_finite_values_and_huge_rows_keep_every_report_valid(suite, tmp_path
     summary = strict_json((reports / "summary.json").read_text(encoding="utf-8"))
     assert isinstance(summary, dict)
     values = {c["params"]: [m["value"] for m in c["measurements"]] for c in summary["checks"]}
-    assert values["infinite"] == [None] and values["minus-infinite"] == [None]
+    assert values["coord:infinite"] == [None] and values["coord:minus-infinite"] == [None]
     assert all(len(c["message"]) < LIMIT + 100 for c in summary["checks"])
     for path in (reports / "allure-results").glob("*-result.json"):
         strict_json(path.read_text(encoding="utf-8"))

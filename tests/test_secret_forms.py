@@ -249,11 +249,11 @@ def test_a_secret_equal_to_a_name_masks_no_name(suite, monkeypatch, pg_default_p
     checks = {c["id"].rpartition("::")[2]: c for c in summary["checks"]}
     assert set(checks) == {"test_postgres_answers_select_1[wave-postgres]",
                            "test_postgres_replica_streaming[wave-postgres]",
-                           "test_probe[password-echo]"}
+                           "test_probe[wave-postgres:password-echo]"}
     assert {(c["component"], c["kind"]) for c in checks.values()} == {
         ("wave-postgres", "postgres")}
     assert list(summary["totals"]["component"]) == ["wave-postgres"]
-    assert "returned 'opscheck***'" in checks["test_probe[password-echo]"]["message"]
+    assert "returned 'opscheck***'" in checks["test_probe[wave-postgres:password-echo]"]["message"]
     prom = (reports / "opscheck.prom").read_text()
     assert 'kind="postgres"' in prom and 'component="wave-postgres"' in prom
     assert "test_postgres_answers_select_1[wave-postgres]" in prom

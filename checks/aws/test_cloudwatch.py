@@ -51,7 +51,7 @@ def test_cloudwatch_metric_within_levels(aws_component, metric, metric_datapoint
     """A CloudWatch statistic over its period (the worst period in the window) against its
     levels; its tier marker comes from the entry. No datapoint: as ``missing_data`` says."""
     c = aws_component.component
-    subject = f"{metric.name} ({metric.metric} {metric.statistic} over {metric.period} s"
+    detail = f"{metric.metric} {metric.statistic} over {metric.period} s"
     if not metric_datapoints:
         assert metric.missing_data == "ok", (
             f"{c.name} {metric.name}: no datapoint of {metric.namespace} {metric.metric} in "
@@ -59,5 +59,5 @@ def test_cloudwatch_metric_within_levels(aws_component, metric, metric_datapoint
         return
     worst = metric.threshold().worst(metric_datapoints, lambda p: p.value)
     if len(metric_datapoints) > 1:
-        subject += f", worst of {len(metric_datapoints)} periods in {metric.window} s"
-    measure(subject + ")", worst.value, metric.threshold())
+        detail += f", worst of {len(metric_datapoints)} periods in {metric.window} s"
+    measure(metric.name, worst.value, metric.threshold(), detail=detail)

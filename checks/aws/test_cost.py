@@ -11,5 +11,5 @@ def test_daily_cost_within_levels(aws_component, cost, daily_cost, measure):
     figure = daily_cost
     scope = f" of {cost.service}" if cost.service else ""
     estimated = ", estimated" if figure.estimated else ""
-    measure(f"{cost.name} ({cost.metric}{scope} on {figure.day}{estimated})", figure.amount,
-            cost.threshold(), unit=figure.unit or cost.unit)
+    measure(cost.name, figure.amount, cost.threshold(), unit=figure.unit or cost.unit,
+            detail=f"{cost.metric}{scope} on {figure.day}{estimated}")

@@ -44,9 +44,9 @@ def test_lambda_error_rate(aws_component, function, measure):
         pytest.skip(f"{c.name} Lambda {function}: {calls:g} invocations in the last "
                     f"{c.lambda_error_window} s, fewer than lambda_min_invocations "
                     f"{c.lambda_min_invocations}: too few to judge an error rate")
-    measure(f"Lambda {function} error rate ({errors:g} errors in {calls:g} invocations over "
-            f"{c.lambda_error_window} s)", round(100.0 * errors / calls, 2),
-            c.thresholds.lambda_error_rate)
+    measure(f"Lambda {function} error rate", round(100.0 * errors / calls, 2),
+            c.thresholds.lambda_error_rate,
+            detail=f"{errors:g} errors in {calls:g} invocations over {c.lambda_error_window} s")
 
 
 @pytest.mark.critical

@@ -16,8 +16,8 @@ def test_newest_backup_is_fresh(backup_component, measure):
     assert backup_component.backups, (
         f"{c.name} has no backup at all: {backup_component.missing()}. Action: {ACTION_JOB}")
     newest = backup_component.newest
-    measure(f"newest backup {newest.name} age", round(newest.age() / HOUR, 1),
-            Threshold(critical=c.max_age_hours, unit="h", action=ACTION_JOB))
+    measure("newest backup age", round(newest.age() / HOUR, 1),
+            Threshold(critical=c.max_age_hours, unit="h", action=ACTION_JOB), detail=newest.name)
 
 
 @pytest.mark.critical
@@ -38,9 +38,9 @@ def test_newest_backup_not_truncated(backup_component, newest_backup, measure):
     newest, previous = newest_backup, backup_component.previous
     if previous is None or previous.size == 0:
         pytest.skip(f"{c.name} has no earlier backup to compare {newest.name} with")
-    measure(f"newest backup {newest.name} size ({human_bytes(newest.size)}) vs previous "
-            f"{previous.name} ({human_bytes(previous.size)})",
-            round(100.0 * newest.size / previous.size, 1),
+    measure("newest backup size vs previous", round(100.0 * newest.size / previous.size, 1),
             Threshold(critical=100 * c.min_size_ratio, direction="below", unit="%",
                       action="The dump was probably cut short (disk full, killed job): "
-                             "check the job's log and run it again"))
+                             "check the job's log and run it again"),
+            detail=f"{newest.name} {human_bytes(newest.size)}, previous {previous.name} "
+                   f"{human_bytes(previous.size)}")

@@ -48,9 +48,10 @@ def test_backup_member_not_truncated(backup_component, newest_backup, member, me
     size_now = sum(f.size for f in now)
     measure(f"{member.path} size vs previous folder", round(100.0 * size_now / size_before, 1),
             Threshold(critical=100 * c.min_size_ratio, direction="below", unit="%",
-                      action=f"{human_bytes(size_now)} now, {human_bytes(size_before)} the "
-                             "folder before: it was probably cut short (disk full, killed "
-                             "job); check the job's log and run it again"))
+                      action="It was probably cut short (disk full, killed job): check the "
+                             "job's log and run it again"),
+            detail=f"{newest_backup.name} {human_bytes(size_now)}, {previous.name} "
+                   f"{human_bytes(size_before)}")
 
 
 @pytest.mark.standard

@@ -23,11 +23,10 @@ def test_enough_backups_kept(backup_component):
 
 @pytest.mark.standard
 @pytest.mark.backup
+@pytest.mark.applies(lambda c: c.retention_days is not None, "sets no retention_days")
 def test_no_backup_past_retention(backup_component):
     """No backup is older than retention_days (the runbooks: 30 or 90 days, 7 for Redis)."""
     c = backup_component.component
-    if c.retention_days is None:
-        pytest.skip(f"{c.name} sets no retention_days")
     expired = [b for b in backup_component.backups if b.age() > c.retention_days * DAY]
     assert not expired, (
         f"{c.name} keeps {len(expired)} backup(s) past its retention of "

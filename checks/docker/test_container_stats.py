@@ -4,8 +4,6 @@ containers together, over ``stats_interval`` seconds."""
 
 import pytest
 
-from opscheck.readings import noting
-
 
 def _usage(docker_component, container):
     usage = docker_component.usage(container)
@@ -20,8 +18,8 @@ def test_container_cpu(docker_component, container, measure):
     """CPU % of what the container may use (its --cpus or CPU quota, else every CPU)."""
     usage = _usage(docker_component, container)
     value = round(usage.cpu_pct, 1)
-    measure(f"container {container} CPU used", value,
-            noting(docker_component.thresholds.cpu, value, usage.cpu_text()))
+    measure(f"container {container} CPU used", value, docker_component.thresholds.cpu,
+            detail=usage.cpu_text())
 
 
 @pytest.mark.standard
@@ -31,5 +29,5 @@ def test_container_memory(docker_component, container, measure):
     excluded where the engine reports it."""
     usage = _usage(docker_component, container)
     value = round(usage.mem_pct, 1)
-    measure(f"container {container} memory used", value,
-            noting(docker_component.thresholds.memory, value, usage.memory_text()))
+    measure(f"container {container} memory used", value, docker_component.thresholds.memory,
+            detail=usage.memory_text())

@@ -6,11 +6,10 @@ import pytest
 
 @pytest.mark.critical
 @pytest.mark.files
+@pytest.mark.applies(lambda c: c.emergency_stop, "has no emergency_stop path (set "
+                     "[system].emergency_stop or emergency_stop on the files component)")
 def test_emergency_stop_absent(files_component):
     """The emergency-stop file is absent (WAVE: .claude/EMERGENCY-STOP halts every agent)."""
-    if not files_component.component.emergency_stop:
-        pytest.skip(f"{files_component}: no emergency_stop path (set [system].emergency_stop "
-                    "or emergency_stop on the files component)")
     stop = files_component.stop_file()
     assert stop is None, (
         f"{files_component}: system halted: emergency-stop file {stop.path} present since "
@@ -59,8 +58,9 @@ def test_text_matches(files_component, text_match):
 def test_file_limit(files_component, file_limit, measure):
     """The newest matching file's age, or the matching files' total size, against levels
     (``[[components.limits]]``, at the entry's tier)."""
-    value, what = files_component.limit_value(file_limit)
-    measure(what, round(value, 3), file_limit.threshold())
+    value, what = files_component.limit_value(file_limit)  # what: "age of 2026-01-07.md"
+    measure(f"{file_limit.measure} of {file_limit.path}", round(value, 3),
+            file_limit.threshold(), detail=what.partition(" of ")[2])
 
 
 @pytest.mark.standard
@@ -74,8 +74,8 @@ def test_newest_checkpoint_fresh(files_component, checkpoint_dir, measure):
     pattern = files_component.component.checkpoint_pattern
     assert newest is not None, (
         f"{files_component}: no checkpoint matching {pattern!r} in {checkpoint_dir}")
-    measure(f"newest checkpoint {newest.path.name} age", round(newest.age_hours, 2),
-            files_component.thresholds.checkpoint_age)
+    measure(f"newest checkpoint age in {checkpoint_dir}", round(newest.age_hours, 2),
+            files_component.thresholds.checkpoint_age, detail=newest.path.name)
 
 
 @pytest.mark.deep

@@ -42,8 +42,8 @@ def test_gpu_memory_used(gpu_component, measure):
     """VRAM used per device (AF: sustained above 23 GB of 24 GB)."""
     for i in range(gpu_component.count()):
         used, total = gpu_component.memory_used_gib(i)
-        measure(f"{gpu_component.label(i)} memory used (of {total:.1f} GiB)", round(used, 2),
-                gpu_component.thresholds.memory)
+        measure(f"{gpu_component.label(i)} memory used", round(used, 2),
+                gpu_component.thresholds.memory, detail=f"of {total:.1f} GiB")
 
 
 @pytest.mark.standard

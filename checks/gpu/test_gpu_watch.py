@@ -4,7 +4,6 @@ sampled from NVML itself, without a Prometheus."""
 
 import pytest
 
-from opscheck.readings import noting
 from opscheck.targets.gpu import held, unexpected
 
 
@@ -36,6 +35,5 @@ def test_gpu_memory_sustained(gpu_component, measure):
         samples = gpu_component.memory_window(i, c.memory_window, c.memory_samples)
         value = round(held(samples, gpu_component.thresholds.memory_sustained.direction), 2)
         readings = ", ".join(f"{s:.2f}" for s in samples)
-        measure(f"{label} memory held", value,
-                noting(gpu_component.thresholds.memory_sustained, value,
-                       f"held for {c.memory_window:g} s; readings {readings} GiB"))
+        measure(f"{label} memory held", value, gpu_component.thresholds.memory_sustained,
+                detail=f"over {c.memory_window:g} s: {readings} GiB")

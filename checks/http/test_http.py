@@ -12,10 +12,10 @@ import pytest
 @pytest.mark.http
 def test_http_answers_expected_status(http_component):
     """The endpoint answers within its timeout with an expected status (default 200)."""
-    url, status = http_component.answer.url, http_component.answer.status
+    answer = http_component.answer
     expected = http_component.component.expect_status
-    assert status in expected, (
-        f"{http_component} {url} answered {status}, expected "
+    assert answer.status in expected, (
+        f"{http_component} {answer.url} answered {answer.status_line}, expected "
         f"{' or '.join(map(str, expected))}")
 
 
@@ -27,7 +27,7 @@ def test_http_json_condition(http_component, condition):
     try:
         doc = answer.json()
     except ValueError as exc:
-        pytest.fail(f"{http_component} {answer.url} answered {answer.status}: {exc}; expected "
+        pytest.fail(f"{http_component} {answer.url} answered {answer.status_line}: {exc}; expected "
                     f"JSON with {condition.name}", pytrace=False)
     problem = condition.problem(doc)
     if problem:
@@ -44,24 +44,21 @@ def test_http_response_time(http_component, measure):
 
 @pytest.mark.standard
 @pytest.mark.http
+@pytest.mark.applies(lambda c: c.tls, "is not https")
 def test_http_certificate_days_left(http_component, measure):
     """Days until the TLS certificate expires (warning 30, critical 7); https only."""
-    if not http_component.component.tls:
-        pytest.skip(f"{http_component} is not https")
     measure("TLS certificate expires in", http_component.cert_days_left(),
             http_component.thresholds.cert_days)
 
 
 @pytest.mark.standard
 @pytest.mark.http
+@pytest.mark.applies(lambda c: c.refuses_anonymous, "does not set refuses_anonymous")
 def test_http_refuses_anonymous(http_component):
     """An endpoint that must require credentials refuses a request without them."""
     component = http_component.component
-    if not component.refuses_anonymous:
-        pytest.skip(f"{http_component} does not set refuses_anonymous")
     answer = http_component.request(credentials=False)
-    status = answer.status
-    assert status in component.refused_status, (
-        f"{http_component} {answer.url} answered {status} without credentials, "
+    assert answer.status in component.refused_status, (
+        f"{http_component} {answer.url} answered {answer.status_line} without credentials, "
         f"expected a refusal ({' or '.join(map(str, component.refused_status))}). "
         "Action: restore the API key requirement")

@@ -20,9 +20,9 @@ def test_http_json_value(http_component, json_value, measure):
     threshold = json_value.threshold()
     what = "oldest" if json_value.type == "age" and json_value.aggregate == "max" else (
         "counted" if json_value.aggregate == "count" else "worst")
-    measure(json_value.name, judged.value,
-            naming(threshold, judged.value, judged.readings, json_value.aggregate or "max",
-                   what))
+    measure(json_value.name, judged.value, threshold,
+            detail=naming(threshold, judged.value, judged.readings,
+                          json_value.aggregate or "max", what))
 
 
 @pytest.mark.http
@@ -31,5 +31,6 @@ def test_http_metric(http_component, scrape, measure):
     avg, count), or a rate or ratio over two scrapes, against its levels; the worst series
     are named on failure."""
     judged = http_component.metric_value(scrape)
-    measure(scrape.name, judged.value,
-            naming(scrape.threshold(), judged.value, judged.readings, scrape.aggregate or "max"))
+    threshold = scrape.threshold()
+    measure(scrape.name, judged.value, threshold,
+            detail=naming(threshold, judged.value, judged.readings, scrape.aggregate or "max"))

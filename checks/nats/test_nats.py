@@ -17,11 +17,10 @@ def test_nats_connects(nats_component):
 
 @pytest.mark.standard
 @pytest.mark.nats
+@pytest.mark.applies(lambda c: c.monitor_url, "sets no monitor_url")
 def test_nats_monitor_healthz(nats_component):
     """Monitoring ``/healthz`` answers 200 ``{"status": "ok"}`` (JetStream included)."""
     component = nats_component.component
-    if not component.monitor_url:
-        pytest.skip(f"{nats_component} sets no monitor_url")
     path = "/healthz?js-enabled-only=true" if component.jetstream else "/healthz"
     problem = None
     try:
@@ -31,20 +30,19 @@ def test_nats_monitor_healthz(nats_component):
     if problem:
         pytest.fail(f"{nats_component} monitoring {component.monitor_url.rstrip('/')}"
                     f"{path} unreachable: {problem}", pytrace=False)
-    status, body = answer.status, answer.body.decode("utf-8", "replace").strip()[:120]
-    assert status == 200 and '"ok"' in body, (
-        f"{nats_component} {answer.url} answered {status} {body}, expected 200 "
+    body = answer.body.decode("utf-8", "replace").strip()[:120]
+    assert answer.status == 200 and '"ok"' in body, (
+        f"{nats_component} {answer.url} answered {answer.status_line} {body}, expected 200 "
         '{"status":"ok"}')
 
 
 @pytest.mark.standard
 @pytest.mark.nats
+@pytest.mark.applies(lambda c: c.jetstream, "does not set jetstream = true")
 def test_nats_jetstream_enabled(nats_component):
     """JetStream answers for the account (``$JS.API.INFO``) and monitoring ``/jsz`` shows it
     enabled; only where the inventory sets ``jetstream = true``."""
     component = nats_component.component
-    if not component.jetstream:
-        pytest.skip(f"{nats_component} does not set jetstream = true")
     problem = None
     try:
         nats_component.jetstream_account()

@@ -10,8 +10,8 @@ from opscheck.probes import listing
 def test_postgres_connections_used(postgres_component, measure):
     """Client connections against max_connections (the runbooks' "connection pool exhausted")."""
     used, most = postgres_component.connections()
-    measure(f"connections used ({used} of max_connections {most})", 100.0 * used / most,
-            postgres_component.thresholds.connections)
+    measure("connections used", 100.0 * used / most, postgres_component.thresholds.connections,
+            detail=f"{used} of max_connections {most}")
 
 
 @pytest.mark.standard
@@ -47,5 +47,5 @@ def test_postgres_idle_in_transaction(postgres_component, measure):
 def test_postgres_xid_wraparound(postgres_component, measure):
     """Transaction-ID age of the oldest database, as % of the 2^31 wraparound limit."""
     db, pct = postgres_component.xid_age_pct()
-    measure(f"XID age of {db} (of the wraparound limit)", pct,
-            postgres_component.thresholds.wraparound)
+    measure("XID age of the oldest database", pct, postgres_component.thresholds.wraparound,
+            detail=f"{db}, of the wraparound limit")

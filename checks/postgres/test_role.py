@@ -9,5 +9,5 @@ def test_postgres_role_not_superuser(postgres_component, measure):
     """The role opscheck connects as is not a superuser (warns: give it pg_monitor and SELECT
     grants only; a probe's guards cannot see inside views and functions, the role can)."""
     name, superuser = postgres_component.role()
-    measure(f"role {name} superuser", 1.0 if superuser else 0.0,
-            postgres_component.thresholds.superuser)
+    measure("role superuser", 1.0 if superuser else 0.0, postgres_component.thresholds.superuser,
+            detail=name)

@@ -17,9 +17,8 @@ import pytest
 def test_prometheus_healthy(prometheus_component):
     """``/-/healthy`` answers 200."""
     health = prometheus_component.health
-    status = health.status
-    assert status == 200, (
-        f"{prometheus_component} {health.url} answered {status} "
+    assert health.status == 200, (
+        f"{prometheus_component} {health.url} answered {health.status_line} "
         f"({health.body[:80].decode('utf-8', 'replace').strip()!r}), expected 200")
 
 
@@ -50,9 +49,8 @@ def _instant(target, query, measure):
         pytest.fail(f"{target} {query.name}: {query.expr!r} returned no data, expected a value "
                     "(is the metric still exported?)", pytrace=False)
     worst = query.threshold().worst(series, lambda s: s.value)
-    subject = query.name if len(series) == 1 else (
-        f"{query.name} {worst.label_text()} (worst of {len(series)} series)")
-    measure(subject, worst.value, query.threshold())
+    detail = None if len(series) == 1 else f"{worst.label_text()}, worst of {len(series)} series"
+    measure(query.name, worst.value, query.threshold(), detail=detail)
 
 
 def _sustained(target, query, measure):
@@ -71,17 +69,16 @@ def _sustained(target, query, measure):
     # the level each series held for the whole window: its least bad sample
     held = min if query.direction == "above" else max
     worst, samples = query.threshold().worst(judged, lambda sv: held(sv[1]))
-    subject = f"{query.name} held over {query.window} ({len(samples)} samples)"
-    if len(series) > 1:
-        subject += f" by {worst.label_text()}"
-    measure(subject, held(samples), query.threshold())
+    detail = f"{len(samples)} samples" + (f", by {worst.label_text()}" if len(series) > 1 else "")
+    measure(f"{query.name} held over {query.window}", held(samples), query.threshold(),
+            detail=detail)
 
 
 def _alert(target, query, measure):
     series = target.query(query.expr)
     names = sorted({s.labels.get("alertname") or s.label_text() for s in series})
-    subject = f"{query.name} firing alerts" + (f" ({', '.join(names)})" if names else "")
-    measure(subject, len(series), query.threshold())
+    measure(f"{query.name} firing alerts", len(series), query.threshold(),
+            detail=", ".join(names) or None)
 
 
 def _exists(target, query, measure):

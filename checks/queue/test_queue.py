@@ -34,17 +34,17 @@ def test_dead_letter_empty(queue_component, measure):
     """Anything in the dead-letter folder needs a human (AF: alert on any item)."""
     layout = queue_component.layout
     tasks = queue_component.tasks(layout.dead_letter, parse=False)
-    names = f" ({queue_component.listing(tasks)})" if tasks else ""
-    measure(f"dead-letter tasks in {layout.dead_letter}/{names}", len(tasks),
-            queue_component.thresholds.dead_letter)
+    measure(f"dead-letter tasks in {layout.dead_letter}/", len(tasks),
+            queue_component.thresholds.dead_letter,
+            detail=queue_component.listing(tasks) if tasks else None)
 
 
 def _oldest(queue_component, measure, folder, threshold, what):
     tasks = queue_component.tasks(folder, parse=False)
     oldest = round(max((t.age for t in tasks), default=0.0) / 60, 1)
     over = [t for t in reversed(tasks) if threshold.state(t.age / 60) != "ok"]
-    names = f" ({len(over)} {what}: {queue_component.listing(over, 'age')})" if over else ""
-    measure(f"oldest {folder} task age{names}", oldest, threshold)
+    detail = f"{len(over)} {what}: {queue_component.listing(over, 'age')}" if over else None
+    measure(f"oldest {folder} task age", oldest, threshold, detail=detail)
 
 
 @pytest.mark.standard
@@ -70,8 +70,8 @@ def test_no_retry_loops(queue_component, measure):
     """Ready/in-progress tasks whose JSON "attempt" is above 1 are retrying (AF §7)."""
     retrying = sorted(queue_component.retrying(), key=lambda t: -(t.attempt or 0))
     highest = retrying[0].attempt if retrying else 1
-    names = f" ({queue_component.listing(retrying, 'attempt')})" if retrying else ""
-    measure(f"highest task attempt{names}", highest, queue_component.thresholds.attempts)
+    measure("highest task attempt", highest, queue_component.thresholds.attempts,
+            detail=queue_component.listing(retrying, "attempt") if retrying else None)
 
 
 @pytest.mark.standard

@@ -45,10 +45,9 @@ def test_redis_replica_link_up(redis_component):
 
 @pytest.mark.standard
 @pytest.mark.redis
+@pytest.mark.applies(lambda c: c.require_password, "requires no password (require_password)")
 def test_redis_refuses_strangers(redis_component):
     """When the inventory requires a password, a connection without AUTH is refused."""
-    if not redis_component.component.require_password:
-        pytest.skip(f"{redis_component}: the inventory requires no password")
     assert not redis_component.answers_strangers(), (
         f"{redis_component} answers PING without AUTH (expected NOAUTH). "
         "Action: set requirepass (or ACL) so that strangers are refused")

@@ -12,7 +12,8 @@ def test_redis_memory_used(redis_component, measure):
     if not usage.limit:
         pytest.skip(f"{redis_component} has maxmemory 0, reports no total_system_memory, and "
                     "the inventory sets no memory_budget")
-    measure(f"memory used (of {usage.source})", usage.pct, redis_component.thresholds.memory)
+    measure("memory used", usage.pct, redis_component.thresholds.memory,
+            detail=f"of {usage.source}")
 
 
 @pytest.mark.standard

@@ -16,6 +16,7 @@ def test_redis_key_scan(redis_component, scan, scanned_keys, measure):
     values, against its levels; the worst keys are named on failure. A scan past its bounds
     (max_keys, seconds) could not run."""
     judged = redis_component.key_scan(scan, scanned_keys)
-    measure(scan.name, judged.value,
-            naming(scan.threshold(), judged.value, judged.readings, scan.aggregate,
-                   "counted" if scan.aggregate == "count" else "worst"))
+    threshold = scan.threshold()
+    measure(scan.name, judged.value, threshold,
+            detail=naming(threshold, judged.value, judged.readings, scan.aggregate,
+                          "counted" if scan.aggregate == "count" else "worst"))

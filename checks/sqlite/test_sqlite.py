@@ -14,11 +14,10 @@ def test_sqlite_quick_check(sqlite_component):
 
 @pytest.mark.standard
 @pytest.mark.sqlite
+@pytest.mark.applies(lambda c: c.journal_mode is not None, "sets no journal_mode")
 def test_sqlite_journal_mode(sqlite_component):
     """journal_mode is the one the inventory expects (coding loops: wal)."""
     expected = sqlite_component.component.journal_mode
-    if expected is None:
-        pytest.skip(f"{sqlite_component}: the inventory sets no journal_mode")
     mode = sqlite_component.journal_mode()
     assert mode == expected, (f"{sqlite_component} journal_mode is {mode} (expected {expected}). "
                               f"Action: PRAGMA journal_mode={expected} with the writers paused")

@@ -12,7 +12,8 @@ A /metrics series (``wave_agent_utilization_percent{agent="be-dev"}``), a Redis 
 entry (an agent, a snapshot) or a container each give a :class:`Reading`. An entry's
 ``aggregate`` turns them into one value (``max``, ``min``, ``sum``, ``avg``, or ``count``
 of them), and when that value is not ok the worst readings are named in the failure line
-(:func:`naming`), so the page says which agent or key it is, not only how bad.
+(:func:`naming`, the measurement's ``detail``), so the page says which agent or key it is,
+not only how bad.
 """
 
 from __future__ import annotations
@@ -79,20 +80,11 @@ def listed(readings: Sequence[Reading], unit: str = "", limit: int = SHOWN,
 
 
 def naming(threshold: Threshold, value: float, readings: Sequence[Reading], how: Aggregate,
-           what: str = "worst") -> Threshold:
-    """``threshold`` whose action also names the worst readings when ``value`` is not ok
-    (the metric's name stays fixed; what changes from run to run goes in the line)."""
+           what: str = "worst") -> str | None:
+    """The ``detail=`` of a measurement: when ``value`` is not ok, the readings that make it
+    bad, worst first (``worst: be-dev 91%, fe-dev 80%``); None when it is ok or there are
+    none to name. The metric's name stays fixed; what changes goes here."""
     if not readings or threshold.state(value) == "ok":
-        return threshold
-    ranked = worst(readings, how, threshold)
-    names = listed(ranked, threshold.unit, values=how != "count")
-    return noting(threshold, value, f"{what}: {names}")
-
-
-def noting(threshold: Threshold, value: float, text: str) -> Threshold:
-    """``threshold`` whose action ends with ``text`` when ``value`` is not ok: what changes
-    from run to run goes in the line, never in the metric's name."""
-    if threshold.state(value) == "ok":
-        return threshold
-    action = f"{threshold.action}; {text}" if threshold.action else text
-    return threshold.model_copy(update={"action": action})
+        return None
+    names = listed(worst(readings, how, threshold), threshold.unit, values=how != "count")
+    return f"{what}: {names}"

@@ -12,8 +12,9 @@ The exit code is the run's verdict: 0 OK (everything passed, was remediated or w
 1 WARNING (a warning level crossed), 2 CRITICAL (a check failed), 3 UNKNOWN (a check
 could not run, or no check ran); CRITICAL wins over UNKNOWN over WARNING. Perfdata has
 one ``'label'=value[UOM];warn;crit`` per measured value; units Nagios does not know are
-left out of the UOM. Bad options or inventories still exit 4 (a usage error), which
-Nagios shows as an out-of-range UNKNOWN.
+left out of the UOM. A bad inventory, waivers file or option is one
+``OPSCHECK UNKNOWN - FILE: key: problem; fix`` line and exit 3 (:mod:`opscheck.guard`), as
+is a run outside the suite: in Nagios mode every outcome is a status line and a code 0-3.
 """
 
 from __future__ import annotations
@@ -118,8 +119,8 @@ def output(config: pytest.Config) -> tuple[int, str]:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
-    if not enabled(config):
-        return
+    if not enabled(config) or session.exitstatus == pytest.ExitCode.USAGE_ERROR:
+        return  # a usage error is the guard's one UNKNOWN line (opscheck.guard)
     code, text = output(config)
     sys.stdout.write(secrets.redact(text) + "\n")
     sys.stdout.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 
@@ -38,10 +39,21 @@ class CommandParams(Params):
         return argv
 
 
+def _startable(exe: str, cwd: object) -> bool:
+    """Would ``exe`` start: a path to an executable file, or a name found on PATH?"""
+    if os.sep not in exe:
+        return shutil.which(exe) is not None
+    path = exe if os.path.isabs(exe) else os.path.join(str(cwd or "."), exe)
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
 def run_command(ctx: ActionContext, params: CommandParams) -> ActionResult:
     argv = list(params.command)
     shown = shlex.join(argv)
-    if ctx.plan:
+    if ctx.plan:  # the dry run: would the command start at all?
+        if not _startable(argv[0], params.cwd):
+            return ActionResult(False, f"{argv[0]} is not an executable file (for {shown}); "
+                                "fix the command", exit_status=127)
         return ActionResult(True, f"would run: {shown}")
     try:
         proc = subprocess.Popen(argv, cwd=params.cwd, stdout=subprocess.PIPE,
