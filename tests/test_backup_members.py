@@ -142,7 +142,7 @@ def test_a_folder_too_old_fails_freshness(suite, factory):
     suite.inventory(factory.inventory())
     result = run(suite, "-m", "critical", "-k", "is_fresh")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["factory-backup newest backup 2026-12-01 age 30 h ≥ critical "
+    result.stdout.fnmatch_lines(["factory-backup newest backup age (2026-12-01) 30 h ≥ critical "
                                  "26 h. Action: *"])
 
 

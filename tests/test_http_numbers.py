@@ -290,7 +290,7 @@ def test_metrics_page_series_past_each_level(suite, http_server):
         "70%). Action: Agent saturated",
         '* be-dev-utilization (worst: wave_agent_utilization_percent{agent="be-dev"} 91%) 91% '
         "outside critical 5:90%",
-        "* dev-agents-busy 93% ≥ critical 85%*",
+        "* dev-agents-busy (*) 93% ≥ critical 85%*",
     ])
 
     server.metrics("# a page without the cost counter\nup 1\n")

@@ -122,7 +122,8 @@ def test_a_probe_outside_its_band_fails_and_reports_the_range(suite, tmp_path):
     assert "CRITICAL: db probe out-band 5 tasks outside critical 10:50 tasks" in result.outlines
     assert "WARNING: db probe in-band 42 tasks outside warning 20:40 tasks (critical 10:50 " \
            "tasks)" in result.outlines
-    checks = {c["id"].split("[")[-1]: c for c in json.loads(out.read_text())["checks"]}
+    checks = {c["id"].split("[")[-1].split(":")[-1]: c
+              for c in json.loads(out.read_text())["checks"]}
     measured = checks["in-band]"]["measurements"][0]
     assert (measured["warning"], measured["warning_range"], measured["critical_range"]) == \
         (None, "20:40", "10:50")

@@ -9,12 +9,11 @@ from opscheck.targets.gpu import held, unexpected
 
 @pytest.mark.standard
 @pytest.mark.gpu
+@pytest.mark.applies(lambda c: c.allowed_processes, "sets no allowed_processes")
 def test_gpu_processes_allowed(gpu_component):
     """Every process holding a GPU is on the allow-list (AF: a non-llama process is killed);
     the others are listed with their pid and memory."""
     allowed = gpu_component.component.allowed_processes
-    if not allowed:
-        pytest.skip(f"{gpu_component} sets no allowed_processes")
     strangers = unexpected(gpu_component.all_processes(), allowed)
     assert not strangers, (
         f"{gpu_component}: {len(strangers)} process(es) on the GPU not in allowed_processes "
@@ -24,12 +23,11 @@ def test_gpu_processes_allowed(gpu_component):
 
 @pytest.mark.standard
 @pytest.mark.gpu
+@pytest.mark.applies(lambda c: c.memory_window, "sets no memory_window")
 def test_gpu_memory_sustained(gpu_component, measure):
     """VRAM used per device over memory_window seconds: the least of memory_samples readings
     (a level held the whole window), against thresholds.memory_sustained."""
     c = gpu_component.component
-    if not c.memory_window:
-        pytest.skip(f"{gpu_component} sets no memory_window")
     for i in range(gpu_component.count()):
         label = gpu_component.label(i)
         samples = gpu_component.memory_window(i, c.memory_window, c.memory_samples)
