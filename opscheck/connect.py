@@ -115,6 +115,24 @@ def connect(request: pytest.FixtureRequest, opener: Callable[[Any], T]) -> T:
     return conns.opened[component.name]
 
 
+def read_in_setup(request: pytest.FixtureRequest, target: Any, fn: Callable[[], T]) -> T:
+    """``fn()``, the facts a check judges, read in a fixture (its setup): a
+    :class:`~opscheck.errors.CouldNotRun` it raises is the check's "could not run" (an
+    error, as only a setup can end), and a connection lost while reading marks the
+    component unreachable, as a check's would."""
+    try:
+        return fn()
+    except CouldNotRun:
+        raise
+    except Exception as exc:
+        if not is_connection_error(exc):
+            raise
+        line = one_line(exc)
+        connections(request.config).mark_failed(target.component, line)
+        raise CouldNotRun(f"could not run: {target} unreachable at "
+                          f"{target.component.address} ({line})") from None
+
+
 def forget(item: pytest.Item) -> None:
     """Forget what this run knows of ``item``'s component (its connection, its failure):
     a re-run of the check looks afresh."""

@@ -30,7 +30,7 @@ from pydantic_core import PydanticUndefined
 
 from opscheck.components import Component
 from opscheck.kinds import KINDS, model_for
-from opscheck.thresholds import Threshold, Thresholds, fmt
+from opscheck.thresholds import Threshold, Thresholds, show
 
 CHECKS = Path(__file__).resolve().parent / "checks"
 TIERS = ("critical", "standard", "deep")
@@ -127,7 +127,7 @@ def threshold_rows(model: type[BaseModel]) -> Iterator[tuple[str, ...]]:
             if not isinstance(t, Threshold):
                 continue
             sign = "≥" if t.direction == "above" else "≤"
-            yield (f"`{name}.{level}`", fmt(t.warning, t.unit), fmt(t.critical, t.unit), sign,
+            yield (f"`{name}.{level}`", show(t.warning, t.unit), show(t.critical, t.unit), sign,
                    _cell(t.action or ""))
 
 

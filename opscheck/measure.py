@@ -47,8 +47,7 @@ class Measure:
             "detail": detail,
             "value": float(value),
             "unit": threshold.unit if unit is None else unit,
-            "warning": threshold.warning,
-            "critical": threshold.critical,
+            **threshold.recorded(),  # warning, critical; a band's text as *_range
             "direction": threshold.direction,
             "state": state,
             "line": line,

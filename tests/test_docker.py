@@ -76,13 +76,13 @@ def test_running_healthy_container_passes_on_podman(suite, engine):
     engine[0].podman("healthcheck", "run", "wave-redis")
     suite.inventory(inventory(engine[0].base_url))
     result = run(suite, "-k", "not log_rotation")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=7)  # with its CPU and memory (tests/test_container_stats.py)
 
 
 def test_engine_down_fails_once_then_could_not_run(suite, tmp_path):
     suite.inventory(inventory(f"unix://{tmp_path}/nothing-listens.sock"))
     result = run(suite)
-    result.assert_outcomes(failed=1, errors=5)
+    result.assert_outcomes(failed=1, errors=7)
     result.stdout.fnmatch_lines([
         "*wave-docker unreachable at unix://*/nothing-listens.sock: ConnectionError: "
         "No such file or directory"])

@@ -74,7 +74,7 @@ def test_server_down_fails_once_then_could_not_run(suite):
     inventory(suite, http("orchestrator", url))
     result = suite.run(checks=("http",))
     # not https, refuses_anonymous unset: those do not apply, down or not (skipped)
-    result.assert_outcomes(failed=1, errors=1, skipped=2, deselected=1)
+    result.assert_outcomes(failed=1, errors=1, skipped=2, deselected=3)  # and no values, metrics
     result.stdout.fnmatch_lines_random([
         f"orchestrator unreachable at {url}: ConnectionError: connection refused",
         "could not run: orchestrator unreachable (ConnectionError: connection refused)",
@@ -93,7 +93,7 @@ def test_no_answer_fails_within_timeout_plus_one_second(suite, http_server, sile
     start = time.monotonic()
     result = suite.run("-m", "critical", checks=("http",))
     elapsed = time.monotonic() - start
-    result.assert_outcomes(failed=1, deselected=4)  # standard tier, and no expect_json
+    result.assert_outcomes(failed=1, deselected=6)  # standard; no expect_json, values, metrics
     result.stdout.fnmatch_lines([f"llama unreachable at {url}: TimeoutError: no complete "
                                  "answer within the timeout of 1 s"])
     reports = result.reprec.getreports("pytest_runtest_logreport")  # type: ignore[attr-defined]
@@ -106,7 +106,7 @@ def test_status_500_fails_with_observed_and_expected(suite, http_server):
     server = http_server().route("/health", status=500, body="internal error")
     inventory(suite, http("litellm", f"{server.url}/health", "expect_status = [200, 204]"))
     result = suite.run("-m", "critical", checks=("http",))
-    result.assert_outcomes(failed=1, deselected=4)  # standard tier, and no expect_json
+    result.assert_outcomes(failed=1, deselected=6)  # standard; no expect_json, values, metrics
     result.stdout.fnmatch_lines([f"*litellm {server.url}/health answered "
                                  "500, expected 200 or 204"])
 

@@ -192,7 +192,8 @@ def test_true_is_no_level(suite):
     result = suite.run("--collect-only")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([escape("ERROR: *components[0] (h).thresholds.memory.warning: "
-                                        "a level is a number, or false to switch it off")])
+                                        "a level is a number, a range such as \"10:20\", or "
+                                        "false to switch it off")])
 
 
 def test_false_switches_a_level_off_everywhere_levels_are_written():

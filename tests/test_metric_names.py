@@ -20,6 +20,9 @@ FIXED = {"mount", "container", "checkpoint_dir", "folder", "layout.dead_letter",
          "gpu_component.label(i)", "minutes", "probe.name", "query.name", "query.window",
          "metric.name", "cost.name", "function", "command.name", "tree",
          "file_limit.measure", "file_limit.path",
+         # an item entry's own name or path: a JSON value, a /metrics entry, a Redis scan,
+         # a backup member
+         "json_value.name", "scrape.name", "scan.name", "member.path",
          # a log signal's name, pattern, window and source, all from the inventory
          # (opscheck.logs.judge): the count and the newest line go in the message
          "verdict.subject"}

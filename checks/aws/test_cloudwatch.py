@@ -57,8 +57,7 @@ def test_cloudwatch_metric_within_levels(aws_component, metric, metric_datapoint
             f"{c.name} {metric.name}: no datapoint of {metric.namespace} {metric.metric} in "
             f"the last {metric.window} s, expected at least one")
         return
-    pick = max if metric.direction == "above" else min
-    worst = pick(metric_datapoints, key=lambda p: p.value)
+    worst = metric.threshold().worst(metric_datapoints, lambda p: p.value)
     if len(metric_datapoints) > 1:
         detail += f", worst of {len(metric_datapoints)} periods in {metric.window} s"
     measure(metric.name, worst.value, metric.threshold(), detail=detail)

@@ -48,7 +48,7 @@ def _instant(target, query, measure):
     if not series:
         pytest.fail(f"{target} {query.name}: {query.expr!r} returned no data, expected a value "
                     "(is the metric still exported?)", pytrace=False)
-    worst = _worst(series, lambda s: s.value, query.direction)
+    worst = query.threshold().worst(series, lambda s: s.value)
     detail = None if len(series) == 1 else f"{worst.label_text()}, worst of {len(series)} series"
     measure(query.name, worst.value, query.threshold(), detail=detail)
 
@@ -68,7 +68,7 @@ def _sustained(target, query, measure):
                     pytrace=False)
     # the level each series held for the whole window: its least bad sample
     held = min if query.direction == "above" else max
-    worst, samples = _worst(judged, lambda sv: held(sv[1]), query.direction)
+    worst, samples = query.threshold().worst(judged, lambda sv: held(sv[1]))
     detail = f"{len(samples)} samples" + (f", by {worst.label_text()}" if len(series) > 1 else "")
     measure(f"{query.name} held over {query.window}", held(samples), query.threshold(),
             detail=detail)
@@ -87,13 +87,6 @@ def _exists(target, query, measure):
         pytest.fail(f"{target} {query.name}: {query.expr!r} returned no series, expected the "
                     "metric to exist. Action: check the exporter and the scrape config",
                     pytrace=False)
-
-
-def _worst(items, value, direction):
-    """The item whose value is worst for ``direction`` (NaN is the worst of all)."""
-    if direction == "above":
-        return max(items, key=lambda i: (math.isnan(value(i)), value(i)))
-    return min(items, key=lambda i: (not math.isnan(value(i)), value(i)))
 
 
 JUDGES = {"instant": _instant, "sustained": _sustained, "alert": _alert, "exists": _exists}

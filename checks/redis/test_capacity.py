@@ -6,10 +6,12 @@ import pytest
 @pytest.mark.standard
 @pytest.mark.redis
 def test_redis_memory_used(redis_component, measure):
-    """used_memory against maxmemory (or the inventory's memory_budget when maxmemory is 0)."""
+    """used_memory against maxmemory (or, when maxmemory is 0, the inventory's memory_budget,
+    else the machine's memory that Redis reports)."""
     usage = redis_component.memory()
     if not usage.limit:
-        pytest.skip(f"{redis_component} has maxmemory 0 and the inventory sets no memory_budget")
+        pytest.skip(f"{redis_component} has maxmemory 0, reports no total_system_memory, and "
+                    "the inventory sets no memory_budget")
     measure("memory used", usage.pct, redis_component.thresholds.memory,
             detail=f"of {usage.source}")
 

@@ -33,49 +33,13 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from opscheck.components import NAME, Component, check_url
-from opscheck.thresholds import Direction, Level, Threshold, Thresholds, level
+from opscheck.items import Item, Levels
+from opscheck.thresholds import Threshold, Thresholds, level
 
-Tier = Literal["critical", "standard", "deep"]
 Statistic = Literal["Average", "Sum", "Minimum", "Maximum", "SampleCount"]
 CostMetric = Literal["UnblendedCost", "BlendedCost", "AmortizedCost", "NetUnblendedCost",
                      "NetAmortizedCost"]
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d+$"
-
-
-class Item(BaseModel):
-    """An entry of one of the component's item lists: an id, and its tier when it has one."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    tier: Tier = Field(default="standard", description="the tier its check runs under")
-    action: str | None = Field(default=None, description="the runbook's action, shown on failure")
-    description: str = Field(default="", description="free text")
-
-    def mark_names(self) -> list[str]:
-        """The item's tier, as a marker name: its check runs under ``-m <tier>``."""
-        return [self.tier]
-
-
-class Levels(Item):
-    """An item held against a warning and a critical level."""
-
-    warning: Level = Field(default=None, description="warning level (passes, with a warning)")
-    critical: Level = Field(default=None, description="critical level (fails the check)")
-    direction: Direction = Field(default="above", description="above: high is bad; below: low "
-                                 "is bad (a success rate)")
-    unit: str = Field(default="", description="unit shown with the value: %, h, USD")
-
-    def threshold(self) -> Threshold:
-        return Threshold(warning=self.warning, critical=self.critical, direction=self.direction,
-                         unit=self.unit, action=self.action)
-
-    @model_validator(mode="after")
-    def _judged(self) -> Levels:
-        if self.warning is None and self.critical is None:
-            raise ValueError(f"{getattr(self, 'name', '?')!r} needs warning or critical (or "
-                             "both) to judge it")
-        self.threshold()  # levels in order for the direction
-        return self
 
 
 def _id(value: str, what: str) -> str:

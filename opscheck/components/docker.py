@@ -16,11 +16,18 @@ SIZE = re.compile(r"^\d+(\.\d+)?[kmg]?$", re.IGNORECASE)
 
 
 class DockerThresholds(Thresholds):
-    """Restarts since the container was created: a climbing count is a crash loop."""
+    """Restarts since the container was created: a climbing count is a crash loop. CPU and
+    memory per container (``docker stats``): the runbooks' generic 70/85 % and 75/90 %."""
 
     restarts: Threshold = level(1, 5, "restarts", action=(
         "Crash loop: read `docker logs <container>` for the cause, fix it, then "
         "`docker compose restart <service>`"))
+    cpu: Threshold = level(70, 85, "%", action=(
+        "Container busy: docker stats --no-stream; docker logs <container> for a runaway "
+        "loop; give it more CPUs or scale it"))
+    memory: Threshold = level(75, 90, "%", action=(
+        "Container near its memory limit (the kernel kills it there): docker stats "
+        "--no-stream; check for a leak; raise mem_limit"))
 
 
 class DockerComponent(Component):
@@ -43,6 +50,9 @@ class DockerComponent(Component):
     logs: list[LogSignal] = Field(default_factory=list, description=(
         "log signals over containers' logs ([[components.logs]] with container = NAME), "
         "read through the Engine API with the engine's own timestamps"))
+    stats_interval: float = Field(default=1.0, ge=0.2, le=10, description=(
+        "seconds between the two stats samples CPU % is taken over (once per run, for every "
+        "listed container together)"))
     thresholds: DockerThresholds = Field(default_factory=DockerThresholds)
 
     @field_validator("logs")

@@ -3,7 +3,9 @@
 ``HttpClientSettings`` holds what every HTTP-speaking kind needs (a URL, credentials named by
 environment variable and sent as headers, TLS verification); the ``prometheus`` kind reuses it.
 ``HttpComponent`` adds what one endpoint must answer: a status, conditions on its JSON body,
-a refusal without credentials, and thresholds on its response time and TLS certificate.
+a refusal without credentials, and thresholds on its response time and TLS certificate;
+numbers taken from its JSON body (``values``, :mod:`opscheck.readings.jsonvalue`) or from
+its Prometheus text (``metrics``, :mod:`opscheck.readings.scrape`), each against levels.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from opscheck import secrets
 from opscheck.components import Component, check_url, plain
+from opscheck.items import unique
+from opscheck.readings.jsonvalue import JsonValue
+from opscheck.readings.scrape import ScrapeQuery
 from opscheck.thresholds import Threshold, Thresholds, level
 
 MISSING: Any = object()
@@ -220,7 +225,8 @@ class HttpThresholds(Thresholds):
 
 class HttpComponent(HttpClientSettings):
     kind: Literal["http"] = "http"
-    ITEMS: ClassVar[dict[str, str]] = {"condition": "expect_json"}
+    ITEMS: ClassVar[dict[str, str]] = {"condition": "expect_json", "json_value": "values",
+                                       "scrape": "metrics"}
 
     method: Literal["GET", "HEAD"] = Field(default="GET", description="request method")
     expect_status: list[int] = Field(default_factory=lambda: [200],
@@ -232,6 +238,12 @@ class HttpComponent(HttpClientSettings):
                                     "must be refused (an API that requires a key)")
     refused_status: list[int] = Field(default_factory=lambda: [401, 403],
                                       description="statuses that count as a refusal")
+    values: list[JsonValue] = Field(
+        default_factory=list, description="numbers from the JSON body (JMESPath), each held "
+        "against levels at its own tier ([[components.values]])")
+    metrics: list[ScrapeQuery] = Field(
+        default_factory=list, description="numbers from the body as a Prometheus /metrics "
+        "page, each held against levels at its own tier ([[components.metrics]])")
     max_body: int = Field(default=1_048_576, gt=0, description="bytes of body read at most")
     thresholds: HttpThresholds = Field(default_factory=HttpThresholds)
 
@@ -245,8 +257,14 @@ class HttpComponent(HttpClientSettings):
                                  "100-599, e.g. 200 or [200, 204]")
         return values
 
+    @field_validator("values", "metrics")
+    @classmethod
+    def _unique_names(cls, items: list[Any]) -> list[Any]:
+        return unique(items)
+
     @model_validator(mode="after")
     def _body_needed(self) -> HttpComponent:
-        if self.expect_json and self.method == "HEAD":
-            raise ValueError("expect_json needs a body but method is HEAD; use method = \"GET\"")
+        for key in ("expect_json", "values", "metrics"):
+            if getattr(self, key) and self.method == "HEAD":
+                raise ValueError(f"{key} needs a body but method is HEAD; use method = \"GET\"")
         return self

@@ -94,7 +94,9 @@ class PromQuery(BaseModel):
         if self.type != "sustained" and (self.window or self.step or self.min_samples):
             raise ValueError(f"{where}: window, step and min_samples apply to type = "
                              "\"sustained\" only; remove them or change the type")
-        self.threshold()  # levels in order for the direction
+        if self.type == "sustained" and not self.threshold().numeric:
+            raise ValueError(f"{where}: a level held for a whole window is held in one "
+                             "direction; give numbers, not a range")
         return self
 
     def threshold(self) -> Threshold:

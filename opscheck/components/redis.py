@@ -6,9 +6,11 @@ import shlex
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from opscheck.components import Component, check_url
+from opscheck.items import unique
+from opscheck.readings.keyscan import KeyScan
 from opscheck.readonly.redis import known_writer
 from opscheck.thresholds import Threshold, Thresholds, level
 
@@ -52,6 +54,7 @@ def probe_command(query: str) -> list[str]:
 
 class RedisComponent(Component):
     kind: Literal["redis"] = "redis"
+    ITEMS: ClassVar[dict[str, str]] = {"scan": "scans"}
     SECRET_VARS: ClassVar[tuple[str, ...]] = ("password_env", "username_env")
     #: probe types this kind answers (a Redis command returning one number)
     PROBES: ClassVar[tuple[str, ...]] = ("value",)
@@ -66,10 +69,20 @@ class RedisComponent(Component):
         default=None, description="a connection without AUTH must be refused "
         "(default: true when password_env is set)")
     memory_budget: int | None = Field(
-        default=None, gt=0, description="bytes to hold used memory against when maxmemory is 0")
+        default=None, gt=0, description="bytes to hold used memory against when maxmemory is 0 "
+        "(unset: the machine's memory, INFO's total_system_memory)")
     persistence: bool | None = Field(
         default=None, description="RDB/AOF persistence expected (default: ask CONFIG GET)")
+    scans: list[KeyScan] = Field(default_factory=list, description=(
+        "key patterns scanned (SCAN MATCH, bounded), their keys counted or values aggregated, "
+        "each held against levels at its own tier ([[components.scans]])"))
     thresholds: RedisThresholds = Field(default_factory=RedisThresholds)
+
+    @field_validator("scans")
+    @classmethod
+    def _unique_scans(cls, items: list[KeyScan]) -> list[KeyScan]:
+        unique(list(items))
+        return items
 
     @model_validator(mode="after")
     def _url_shape(self) -> RedisComponent:

@@ -131,8 +131,8 @@ class LogSignal(BaseModel):
         if self.type in ("absent", "present") and levels:
             raise ValueError(f"{where} ({self.type}) takes no levels; use type = \"count\"")
         for level in (self.warning, self.critical):
-            if self.type == "newest" and level is not None and \
-                    level * AGE_UNITS[self.age_unit] > self.seconds:
+            if self.type == "newest" and isinstance(level, float | int) and \
+                    level * AGE_UNITS[self.age_unit] > self.seconds:  # a band: its own ends
                 raise ValueError(f"{where}: level {level:g} {self.age_unit} reaches past the "
                                  f"window {self.window}; widen the window")
         self.threshold()

@@ -80,6 +80,11 @@ def _number(value: float | None) -> str:
     return "" if value is None else fmt(value)
 
 
+def _level(m: dict[str, Any], name: str) -> str:
+    """A perfdata warn/crit field: the level's number, or a band in Nagios range syntax."""
+    return _number(m.get(name)) or str(m.get(f"{name}_range") or "")
+
+
 def perfdata(recs: list[dict[str, Any]]) -> str:
     """``'component metric'=value[UOM];warn;crit`` per measured value (labels made unique)."""
     items, seen = [], set()
@@ -90,8 +95,8 @@ def perfdata(recs: list[dict[str, Any]]) -> str:
                 name += f" [{rec['params'] or rec['check']}]"
             seen.add(name)
             uom = m["unit"] if m["unit"] in UOMS else ""
-            items.append(f"{_label(name)}={fmt(m['value'])}{uom};{_number(m['warning'])};"
-                         f"{_number(m['critical'])}")
+            items.append(f"{_label(name)}={fmt(m['value'])}{uom};{_level(m, 'warning')};"
+                         f"{_level(m, 'critical')}")
     return " ".join(items)
 
 

@@ -46,7 +46,8 @@ def action(result: Result) -> str | None:
 
 def measurement(m: dict[str, Any]) -> dict[str, Any]:
     keys = ("component", "metric", "value", "unit", "warning", "critical", "direction", "state")
-    return {k: m.get(k) for k in keys}
+    ranges = {k: m[k] for k in RANGES if m.get(k)}  # a band level's Nagios text
+    return {**{k: m.get(k) for k in keys}, **ranges}
 
 
 def record(result: Result) -> dict[str, Any]:
@@ -100,6 +101,19 @@ def value_text(m: dict[str, Any]) -> str:
 
 def levels_text(m: dict[str, Any]) -> str:
     unit = m.get("unit") or ""
-    parts = [f"{name} {fmt(m[name], unit)}" for name in ("warning", "critical")
-             if m.get(name) is not None]
+    parts = [f"{name} {level}" for name in ("warning", "critical")
+             if (level := _level(m, name, unit)) is not None]
     return ", ".join(parts)
+
+
+RANGES = ("warning_range", "critical_range")
+
+
+def _level(m: dict[str, Any], name: str, unit: str) -> str | None:
+    """A measurement's level as text: its number, or its band (Nagios range) with the unit."""
+    if m.get(name) is not None:
+        return fmt(m[name], unit)
+    band = m.get(f"{name}_range")
+    if not band:
+        return None
+    return f"{band}{unit}" if unit == "%" else f"{band} {unit}".rstrip()

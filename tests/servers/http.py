@@ -175,6 +175,17 @@ class HTTPServer:
 
         return self.route(path, handler=answer)
 
+    def metrics(self, page: str | Callable[[], str], path: str = "/metrics") -> HTTPServer:
+        """Answer ``path`` with a Prometheus text page: ``page``, or what ``page()`` returns
+        at each request (a counter that grows with time, a value the test turns)."""
+
+        def answer(request: RecordedRequest) -> Route:
+            text = page() if callable(page) else page
+            return Route(body=text.encode(),
+                         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+        return self.route(path, handler=answer)
+
     def client_ssl_context(self) -> ssl.SSLContext:
         """A client context that trusts this server's self-signed certificate."""
         if self.cert_path is None:

@@ -58,14 +58,14 @@ def list_backups(folder: str | Path, pattern: str, exclude: str | None = None) -
             continue
         st = entry.stat()
         if entry.is_dir():
-            size, files = _tree_size(Path(entry.path))
+            size, files = tree_size(Path(entry.path))
             found.append(Backup(Path(entry.path), st.st_mtime, size, files))
         elif entry.is_file():
             found.append(Backup(Path(entry.path), st.st_mtime, st.st_size, 1))
     return sorted(found, key=lambda b: (b.mtime, b.name))
 
 
-def _tree_size(root: Path) -> tuple[int, int]:
+def tree_size(root: Path) -> tuple[int, int]:
     size = files = 0
     for dirpath, _, names in os.walk(root):
         for name in names:

@@ -18,7 +18,7 @@ from typing import Any
 
 from opscheck.components.backup import BackupComponent
 from opscheck.errors import CouldNotRun, NotApplicable
-from opscheck.targets.backup import archives, restore, s3, scratch, sets
+from opscheck.targets.backup import archives, members, restore, s3, scratch, sets
 from opscheck.targets.backup.tools import BackupProblem, Deadline
 
 
@@ -117,6 +117,37 @@ class BackupTarget:
         except sets.ManifestError as exc:
             raise BackupProblem(f"{self}: {exc}") from None
         return sets.checksum_problems(backups, sums)
+
+    # -- members of a folder set (dated folders holding the job's files) --------------
+    def member_files(self, backup: sets.Backup, member: Any) -> list[sets.Backup]:
+        """The files (or folders) of ``member`` in the folder ``backup``: globbed on disk,
+        or found among an S3 folder's objects (nothing downloaded)."""
+        if self.s3 is not None:
+            return members.in_s3(backup, self.s3.objects.get(backup.name, []), member)
+        return members.on_disk(backup.path, member)
+
+    def verify_member(self, backup: sets.Backup, member: Any, deadline: Deadline) -> list[str]:
+        """Each of the member's files in ``backup`` read through by its format (an S3
+        folder first downloaded into scratch); BackupProblem naming the one unreadable."""
+        with self.verdict(), self.local(backup, deadline) as copy:
+            found = members.local(copy, member)
+            if not found:
+                raise BackupProblem(f"{backup.name} has no {member.path}")
+            return [f"{f.name}: {members.verify(f, member, deadline)}" for f in found]
+
+    def restore_member(self, backup: sets.Backup, member: Any, deadline: Deadline) -> list[str]:
+        """Each of the member's files in ``backup`` restored into scratch by its format and
+        compared with the member's source; skipped where its format has no restore."""
+        source = self.component.member_source(member)
+        try:
+            with self.verdict(), self.local(backup, deadline) as copy:
+                found = members.local(copy, member)
+                if not found:
+                    raise BackupProblem(f"{backup.name} has no {member.path}")
+                return [members.restored(self.component, member, source, f, deadline)
+                        for f in found]
+        except NotApplicable as exc:
+            raise NotApplicable(f"{self} {member.path}: {exc}") from None
 
     @classmethod
     def open(cls, component: BackupComponent) -> BackupTarget:
