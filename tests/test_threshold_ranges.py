@@ -119,9 +119,10 @@ def test_a_probe_outside_its_band_fails_and_reports_the_range(suite, tmp_path):
     perf = result.outlines[0].partition(" | ")[2]
     assert "'db probe in-band'=42;20:40;10:50" in perf
     assert "'db probe out-band'=5;;10:50" in perf
-    assert "CRITICAL: db probe out-band 5 tasks outside critical 10:50 tasks" in result.outlines
-    assert "WARNING: db probe in-band 42 tasks outside warning 20:40 tasks (critical 10:50 " \
-           "tasks)" in result.outlines
+    assert "CRITICAL: db: test_probe[db:out-band]: db probe out-band 5 tasks outside critical " \
+           "10:50 tasks" in result.outlines
+    assert "WARNING: db: test_probe[db:in-band]: db probe in-band 42 tasks outside warning " \
+           "20:40 tasks (critical 10:50 tasks)" in result.outlines
     checks = {c["id"].split("[")[-1].split(":")[-1]: c
               for c in json.loads(out.read_text())["checks"]}
     measured = checks["in-band]"]["measurements"][0]
