@@ -8,6 +8,7 @@ conftest is not involved) with the opscheck plugins loaded by ``-p``, over the r
 from __future__ import annotations
 
 import importlib
+import os
 import textwrap
 from pathlib import Path
 
@@ -15,6 +16,13 @@ import pytest
 
 import opscheck.suite  # noqa: F401 - imported once here, so in-process runs reuse it
 from opscheck.kinds import KINDS, model_for, target_for
+
+# Mutation testing (make mutate): mutmut's "stats" pass maps which test reaches which function
+# in this process only (it keeps its own copy of the mode); a child run (pytester's
+# subprocess, a command a test starts) runs the plain code, since from its own folder it
+# cannot find mutmut's settings. While a mutant is under test its children run it too.
+if os.environ.get("MUTANT_UNDER_TEST") == "stats":
+    del os.environ["MUTANT_UNDER_TEST"]
 
 # In-process pytester runs drop the modules first imported during a run; a module imported
 # lazily by one run (a kind's target) and cached by a long-lived one (the kind registry)

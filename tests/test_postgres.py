@@ -165,9 +165,7 @@ def test_replica_streams_lags_when_replay_pauses_and_breaks_when_primary_stops(s
     result.stdout.fnmatch_lines(["*replica replication lag * s ≥ critical 0.5 s (warning 0.2 s)*"])
 
     primary.stop()
-    start = time.monotonic()
     result = suite.run(checks=ALL)
-    assert time.monotonic() - start < 10
     result.stdout.fnmatch_lines([f"state unreachable at 127.0.0.1:{primary.port}/postgres: "
                                  "OperationalError: *"])
     result.stdout.fnmatch_lines(["*could not run: state unreachable*"])
@@ -177,23 +175,24 @@ def test_replica_streams_lags_when_replay_pauses_and_breaks_when_primary_stops(s
 
 def test_silent_postgres_fails_within_the_connect_timeout(suite, silent_server):
     suite.inventory(pg_inventory(silent_server))  # accepts TCP, never answers
-    start = time.monotonic()
     result = suite.run("-m", "critical", checks=ALL)
-    assert time.monotonic() - start < 6
+    # the connect deadline's failure (a hang would end in pytest-timeout's, 30 s on), once:
+    # the other critical check could not run rather than wait out a timeout of its own
     result.assert_outcomes(failed=1, errors=1)
     result.stdout.fnmatch_lines([f"state unreachable at 127.0.0.1:{silent_server.port}/postgres: "
                                  "*Timeout*: *"])
+    result.stdout.fnmatch_lines(["*could not run: state unreachable*"])
 
 
 def test_sub_second_timeout_is_kept_not_rounded_up_to_libpq_minimum(suite, silent_server):
     suite.inventory(pg_inventory(silent_server).replace("timeout = 2", "timeout = 0.5"))
-    start = time.monotonic()
     result = suite.run("-m", "critical", checks=ALL)
-    elapsed = time.monotonic() - start
     result.assert_outcomes(failed=1, errors=1)
+    # This line is the suite's own deadline giving up at 0.5 s: had the connect waited for
+    # libpq (which never gives up before 2 s), libpq's own error would be the one reported.
+    # No wall clock: on a loaded machine a run's length proves nothing either way.
     result.stdout.fnmatch_lines([f"state unreachable at 127.0.0.1:{silent_server.port}/postgres: "
                                  "TimeoutError: no connection within 0.5 s"])
-    assert elapsed < 1.8, f"the run took {elapsed:.2f} s with a 0.5 s timeout (libpq waits 2 s)"
 
 
 def test_password_in_the_dsn_is_a_usage_error(suite):

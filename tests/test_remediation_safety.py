@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from remediation_kit import allow_command, audit, flag_check, make_queue, remediation_toml
@@ -49,17 +48,29 @@ def test_three_runs_with_two_workers_each_act_exactly_once(suite):
 
 
 REQUEUE = """
-import sys
+import os, sys, time
 from opscheck.remediations import registry
+if len(sys.argv) > 2:  # "rename:N": stop for good right after the N-th os.rename (or os.write)
+    call, nth = sys.argv[2].split(":")
+    real, calls = getattr(os, call), []
+    def stopping(*args, **kwargs):
+        done = real(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == int(nth):
+            print("stopped", flush=True)
+            time.sleep(600)  # killed here by the test
+        return done
+    setattr(os, call, stopping)
 spec = registry.get("requeue_stuck_tasks")
 params = spec.params.model_validate({"queue": sys.argv[1], "older_than": 0})
 print(spec.func(registry.ActionContext("q", False, 600), params).summary, flush=True)
 """
 
 
-def _requeue(queue: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-c", REQUEUE, str(queue)], cwd=REPO, env=_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _requeue(queue: Path, *stop: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", REQUEUE, str(queue), *stop], cwd=REPO,
+                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
 
 
 def _state(queue: Path) -> dict[str, list[tuple[str, int]]]:
@@ -79,17 +90,21 @@ def _state(queue: Path) -> dict[str, list[tuple[str, int]]]:
 def test_kill_9_during_a_requeue_of_1000_tasks_loses_and_duplicates_none(tmp_path):
     queue = make_queue(tmp_path / "queue", in_progress=1000, age_min=180, attempt=1)
     ids = {f"in-progress-{i:04d}" for i in range(1000)}
-    for stop_at in (100, 300, 500):  # each kill leaves at least half the work undone
-        proc = _requeue(queue)
-        deadline = time.monotonic() + 60
-        while len(list((queue / "ready").glob("*.json"))) < stop_at and (
-                time.monotonic() < deadline):
-            time.sleep(0.002)
+    # Each run is stopped at a step of its own, whatever the machine's load: right after a
+    # task's journal rename (its new copy not written yet), in the middle of writing a new
+    # copy (written, not yet renamed into ready/), and right after a rename into ready/
+    # (its journal not yet removed); then killed with SIGKILL there.
+    before = 0
+    for stop in ("rename:201", "write:150", "rename:300"):
+        proc = _requeue(queue, stop)
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "stopped", proc.communicate()[0]
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         state = _state(queue)
         ready = sum(1 for v in state.values() if v[0][0] == "ready")
-        assert stop_at <= ready < 1000, f"not killed midway: {ready} requeued"
+        assert before < ready < 1000, f"not killed midway: {ready} requeued (before: {before})"
+        before = ready
         assert set(state) == ids, f"lost: {sorted(ids - set(state))[:5]}"
         assert all(len(v) == 1 for v in state.values()), "a task is in two places"
         assert all(attempt == (2 if where == "ready" else 1)

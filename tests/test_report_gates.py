@@ -174,6 +174,16 @@ def test_expired_waiver_fails_even_when_the_check_passes_now(gates, monkeypatch)
                                  "passes now: remove the waiver from *waivers.toml*"])
 
 
+def test_a_waived_check_that_passes_passes_and_does_not_fail_the_run(gates, monkeypatch):
+    monkeypatch.setenv("EXPORT_OK", "1")  # fixed before its waiver ran out
+    (gates.path / "waivers.toml").write_text(waivers("test_export_present"))
+    result = gates.run_files("-k", "export", "--waivers", "waivers.toml", "--report-json",
+                             "s.json")
+    assert result.ret == 0
+    (check,) = json.loads((gates.path / "s.json").read_text())["checks"]
+    assert check["state"] != "failed", check
+
+
 def test_waiver_expiring_today_still_holds(gates):
     (gates.path / "waivers.toml").write_text(waivers("test_export_present", days=0))
     assert gates.run_files("-k", "export", "--waivers", "waivers.toml").ret == 0
@@ -192,6 +202,8 @@ def test_waiver_expiring_today_still_holds(gates):
      "waivers[0].reason: unknown key 'reason'; allowed keys here: check, expires, "
      "justification"),
     ('[waivers]\ncheck = "test_x"\n', "waivers: must be an array of tables: [[waivers]]"),
+    ('[[waiver]]\ncheck = "test_x"\njustification = "OPS-1"\nexpires = 2099-01-01\n',
+     "waiver: unknown key; write each waiver under its own [[waivers]] header"),
     ("[[waivers]\n", "cannot read the waivers (*); fix the file"),
 ])
 def test_bad_waivers_file_is_a_one_line_usage_error(gates, text, message):
