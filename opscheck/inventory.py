@@ -19,6 +19,9 @@ from opscheck.components import Component, plain
 from opscheck.kinds import KINDS, model_for
 from opscheck.tomlfile import InventoryError, parse_toml, read_text
 
+#: pydantic's errors for a value of the right type outside its bounds (not a type error)
+BOUNDS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal",
+                    "too_short", "too_long", "finite_number"})
 _REPR = reprlib.Repr()  # a value shown in an error: a few levels and items of it
 _REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 3, 80, 80, 6, 6
 
@@ -213,7 +216,8 @@ def _explain(model: type[BaseModel], error: Any) -> str:
     if kind in ("value_error", "assertion_error"):
         return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     got = _REPR.repr(error.get("input"))
-    return f"{msg[0].lower()}{msg[1:]} (got {got}); fix the value's type"
+    fix = "set a value within the bound" if kind in BOUNDS else "fix the value's type"
+    return f"{msg[0].lower()}{msg[1:]} (got {got}); {fix}"
 
 
 def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:

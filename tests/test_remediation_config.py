@@ -49,7 +49,7 @@ BAD = {
                     "here: allow, audit, backoff, *"),
     "negative_budget": (remediation_toml([], budget=0),
                         "*inventory.toml: remediation.budget: input should be greater than or "
-                        "equal to 1 (got 0); fix the value's type"),
+                        "equal to 1 (got 0); set a value within the bound"),
     "unset_password_env": (allow("redis_bgsave", password_env="NO_SUCH_VAR_OPSCHECK"),
                            "*remediation.allow.0: params.password_env: environment variable "
                            "NO_SUCH_VAR_OPSCHECK is not set; export it or remove password_env"),

@@ -1,0 +1,151 @@
+"""The inventory loader's errors and lookups, in-process (opscheck.inventory.parse/load):
+each error one line naming the file, the key and the fix; the end-to-end exit 4 is in
+test_inventory."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from opscheck import inventory
+from opscheck.tomlfile import InventoryError
+
+PATH = Path("/etc/opscheck/inventory.toml")
+HOST = '[[components]]\nname = "h"\nkind = "host"\n'
+REDIS = ('[[components]]\nname = "{name}"\nkind = "redis"\nurl = "redis://127.0.0.1:1"\n'
+         'password_env = "{var}"\n')
+
+
+def error(text: str) -> str:
+    with pytest.raises(InventoryError) as caught:
+        inventory.parse(tomllib.loads(text), PATH)
+    return str(caught.value)
+
+
+def test_a_component_entry_that_is_not_a_table_names_its_index():
+    assert error("components = [1]\n") == (
+        f"{PATH}: components[0]: must be a table with name and kind")
+
+
+def test_an_unknown_key_in_a_nested_table_names_the_full_key_and_the_allowed_ones():
+    assert error(HOST + "[components.thresholds.disk]\nwarnin = 80\n") == (
+        f"{PATH}: components[0] (h).thresholds.disk.warnin: unknown key 'warnin'; allowed keys "
+        "here: action, critical, direction, unit, warning")
+
+
+def test_an_unknown_key_at_the_top_of_a_component_lists_the_kinds_keys():
+    message = error(HOST + "moutns = 1\n")
+    assert message.startswith(f"{PATH}: components[0] (h).moutns: unknown key 'moutns'; "
+                              "allowed keys here: ")
+    assert "mounts" in message and "thresholds" in message
+
+
+@pytest.mark.parametrize(("timeout", "bound"), [
+    ("0", "greater than 0 (got 0)"), ("-1", "greater than 0 (got -1)"),
+    ("600.5", "less than or equal to 600 (got 600.5)")])
+def test_the_system_timeout_outside_its_bounds_says_the_bound(timeout, bound):
+    assert error(f"[system]\ntimeout = {timeout}\n") == (
+        f"{PATH}: system.timeout: input should be {bound}; set a value within the bound")
+
+
+@pytest.mark.parametrize("timeout", ["0.001", "600"])
+def test_the_system_timeout_bounds_are_open_at_zero_and_closed_at_600(timeout):
+    inv = inventory.parse(tomllib.loads(f"[system]\ntimeout = {timeout}\n"), PATH)
+    assert inv.system.timeout == float(timeout)
+
+
+def test_a_value_of_the_wrong_type_says_so_and_shows_it():
+    assert error('[system]\ntimeout = "soon"\n') == (
+        f"{PATH}: system.timeout: input should be a valid number, unable to parse string as a "
+        "number (got 'soon'); fix the value's type")
+
+
+def test_one_problem_is_shown_and_the_others_counted():
+    assert error(HOST + 'mounts = 1\ncpu_sample = "x"\n').endswith(
+        "fix the value's type (and 1 more problem)")
+    assert error(HOST + 'mounts = 1\ncpu_sample = "x"\ndescription = 3\n').endswith(
+        "fix the value's type (and 2 more problems)")
+
+
+def test_a_missing_required_key_says_add_it():
+    assert error('[[components]]\nkind = "host"\n') == (
+        f"{PATH}: components[0].name: required key 'name' is missing; add it")
+
+
+def test_a_kind_that_is_not_a_string_is_an_unknown_kind():
+    assert error('[[components]]\nname = "h"\nkind = 3\n').startswith(
+        f"{PATH}: components[0] (h).kind: unknown kind 3; use one of aws, backup, ")
+
+
+def test_an_empty_system_name_says_name_it():
+    assert error('[system]\nname = " "\n') == (
+        f"{PATH}: system.name: name is empty; name the system (it labels every report)")
+
+
+def test_one_unset_variable_is_the_error_of_its_key(monkeypatch):
+    monkeypatch.delenv("OPSCHECK_T_UNSET1", raising=False)
+    assert error(REDIS.format(name="r", var="OPSCHECK_T_UNSET1")) == (
+        f"{PATH}: components[0] (r): environment variable OPSCHECK_T_UNSET1 (named by "
+        "password_env) is not set; export OPSCHECK_T_UNSET1 before running, or remove "
+        "password_env")
+
+
+def test_every_unset_variable_is_named_in_one_error(monkeypatch):
+    for var in ("OPSCHECK_T_UNSET1", "OPSCHECK_T_UNSET2"):
+        monkeypatch.delenv(var, raising=False)
+    assert error(REDIS.format(name="r", var="OPSCHECK_T_UNSET1")
+                 + REDIS.format(name="s", var="OPSCHECK_T_UNSET2")) == (
+        f"{PATH}: 2 environment variables are not set: OPSCHECK_T_UNSET1 (used by "
+        "components[0] (r).password_env), OPSCHECK_T_UNSET2 (used by components[1] "
+        "(s).password_env); export OPSCHECK_T_UNSET1 OPSCHECK_T_UNSET2 before running, or "
+        "remove what uses them")
+
+
+def test_one_variable_used_twice_is_one_variable_not_set(monkeypatch):
+    monkeypatch.delenv("OPSCHECK_T_UNSET1", raising=False)
+    assert error(REDIS.format(name="r", var="OPSCHECK_T_UNSET1")
+                 + REDIS.format(name="s", var="OPSCHECK_T_UNSET1")).endswith(
+        ": 1 environment variable is not set: OPSCHECK_T_UNSET1 (used by components[0] "
+        "(r).password_env), OPSCHECK_T_UNSET1 (used by components[1] (s).password_env); "
+        "export OPSCHECK_T_UNSET1 before running, or remove what uses it")
+
+
+def test_a_plugin_table_is_allowed_only_when_a_plugin_declares_it():
+    assert error("[remediation]\n").startswith(
+        f"{PATH}: remediation: unknown table 'remediation'; allowed: components, probes, system")
+
+
+def test_lookups_by_kind_and_name_and_the_names_never_masked(tmp_path):
+    inv = inventory.parse(tomllib.loads(
+        HOST + '[[components]]\nname = "f"\nkind = "files"\n'
+               '[[components]]\nname = "h2"\nkind = "host"\n'), tmp_path / "inventory.toml")
+    assert [c.name for c in inv.of_kind("host")] == ["h", "h2"]
+    assert [c.name for c in inv] == ["h", "f", "h2"]
+    assert inv.get("f").kind == "files" and inv.get("nope") is None
+    names = inv.names()
+    assert {"this-host", "h", "f", "h2", "host", "redis", "disk", "memory"} <= names
+
+
+def test_paths_resolve_against_the_inventory_folder_unless_absolute(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    inv = inventory.parse({}, tmp_path / "site" / "inventory.toml")
+    assert inv.resolve_path("backups") == tmp_path / "site" / "backups"
+    assert inv.resolve_path("/var/backups") == Path("/var/backups")
+    assert inv.resolve_path("~/backups") == tmp_path / "home" / "backups"
+
+
+def test_an_inventory_without_tables_is_this_host_with_the_default_timeout():
+    inv = inventory.parse({}, PATH)
+    assert (inv.system.name, inv.system.timeout, inv.components) == ("this-host", 3.0, [])
+    assert inv.section("probes") is None
+
+
+def test_load_reads_the_file_and_names_it_in_errors(tmp_path):
+    path = tmp_path / "inventory.toml"
+    path.write_text(HOST)
+    assert [c.name for c in inventory.load(path)] == ["h"]
+    path.write_text("components = [1]\n")
+    with pytest.raises(InventoryError, match=r"inventory.toml: components\[0\]: must be a "):
+        inventory.load(str(path))
