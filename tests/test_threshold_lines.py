@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from opscheck.measure import KEY, Measure, measurements
-from opscheck.thresholds import Band, Threshold, ThresholdWarning, Thresholds, fmt, level, show
+from opscheck.thresholds import Band, Threshold, Thresholds, ThresholdWarning, fmt, level, show
 
 MEMORY = Threshold(warning=75, critical=90, unit="%", action="Check for leaks")
 FREE = Threshold(warning=10, critical=5, direction="below", unit="GB")
