@@ -1,0 +1,280 @@
+"""The runner's gates and lines, in-process (remediations.runner): which gate says no and
+how, how often the check is re-run and with which pauses, what one handled failure writes
+to the audit log and shows in the report. Real commands (true, false), a real store and
+audit log under tmp_path; only the pauses are recorded instead of slept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opscheck.remediations.config import Remediation
+from opscheck.remediations.runner import CONDITION, Outcome, Request, Runner, cause_of
+
+NODE = "checks/web/test_web.py::test_up"
+
+
+def section(tmp_path: Path, *, command: tuple[str, ...] = ("true",), action="restart_service",
+            entry: dict[str, Any] | None = None, **table: Any) -> Remediation:
+    allow = {"component": "web", "action": action, "params": {"command": list(command)},
+             **(entry or {})}
+    return Remediation.model_validate({
+        "state": str(tmp_path / "state.sqlite"), "audit": str(tmp_path / "audit.jsonl"),
+        "confirm_delay": 0.5, "settle": 2, "backoff": 0, **table, "allow": [allow]})
+
+
+class Sleeps(list):
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+class Recheck:
+    """The check re-run: its results in turn (True passes), the last one repeated."""
+
+    def __init__(self, *results: bool, cause: str | None = None) -> None:
+        self.results, self.calls, self.cause = list(results), 0, cause
+
+    def __call__(self) -> tuple[bool, str]:
+        passed = self.results[min(self.calls, len(self.results) - 1)]
+        self.calls += 1
+        return passed, "" if passed else f"web down (re-run {self.calls})"
+
+
+def runner(sec: Remediation, mode: str = "apply", approved: set[str] | None = None,
+           killed: str | None = None) -> tuple[Runner, Sleeps]:
+    sleeps = Sleeps()
+    return Runner(sec, mode, approved or set(), "run-1", killed=killed, sleep=sleeps), sleeps
+
+
+def request(component: str | None = "web", action: str = "restart_service",
+            cause: str = CONDITION) -> Request:
+    return Request(NODE, component, action, "web down", cause)
+
+
+def records(tmp_path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+
+
+# -- gate 1: the vetoes -----------------------------------------------------------------
+
+
+def test_the_kill_switch_says_no_before_anything_else(tmp_path):
+    run, sleeps = runner(section(tmp_path), killed="enabled = false in the inventory")
+    out = run.handle(request(), Recheck(False))
+    assert (out.decision, out.detail) == ("skipped: kill switch",
+                                          "enabled = false in the inventory")
+    assert out.line() == ("NOT REMEDIATED (skipped: kill switch): web restart_service: "
+                          "enabled = false in the inventory")
+    assert sleeps == []
+    (record,) = records(tmp_path)
+    assert (record["decision"], record["node"], record["evidence"]) == (
+        "skipped: kill switch", NODE, "web down")
+
+
+def test_an_action_no_entry_allows_is_not_run(tmp_path):
+    run, _ = runner(section(tmp_path))
+    out = run.handle(request(component="db"), Recheck(False))
+    assert (out.decision, out.detail) == (
+        "skipped: not allowed", "no [[remediation.allow]] entry for component db and action "
+        "restart_service")
+    out = run.handle(request(component=None), Recheck(False))
+    assert out.detail == ("no [[remediation.allow]] entry for component (none: the check names "
+                          "no component) and action restart_service")
+    assert out.line().startswith("NOT REMEDIATED (skipped: not allowed): ? restart_service: ")
+    assert len(records(tmp_path)) == 2
+
+
+def test_a_check_that_could_not_run_is_not_a_confirmed_failure(tmp_path):
+    run, _ = runner(section(tmp_path))
+    out = run.handle(request(cause="unreachable"), Recheck(False))
+    assert out.decision == "skipped: not a confirmed failure"
+    assert out.detail == (
+        "the check failed as 'unreachable', not on its own condition (web down); an action "
+        "runs only on a confirmed failure: set on_unreachable = true in the "
+        "[[remediation.allow]] entry to act on this too")
+
+
+def test_on_unreachable_lets_an_entry_act_on_a_check_that_could_not_run(tmp_path):
+    run, _ = runner(section(tmp_path, entry={"on_unreachable": True}))
+    out = run.handle(request(cause="unreachable"), Recheck(False, True, cause="unreachable"))
+    assert out.decision == "ran" and out.state == "remediated"
+
+
+def test_a_risky_action_needs_its_approval_by_action_or_by_component_and_action(tmp_path):
+    sec = section(tmp_path, action="restart_database")
+    out = runner(sec)[0].handle(request(action="restart_database"), Recheck(False))
+    assert (out.decision, out.detail) == (
+        "skipped: needs approval", "restart_database is risky (deletes data or restarts a "
+        "database); run with --approve restart_database")
+    for approval in ("restart_database", "web:restart_database"):
+        run = runner(sec, approved={approval})[0]
+        assert run.is_approved(request(action="restart_database"))
+    assert not runner(sec, approved={"db:restart_database"})[0].is_approved(
+        request(action="restart_database"))
+
+
+def test_an_entry_marked_risky_needs_approval_too(tmp_path):
+    out = runner(section(tmp_path, entry={"risky": True}))[0].handle(request(), Recheck(False))
+    assert out.decision == "skipped: needs approval"
+
+
+def test_the_emergency_stop_file_vetoes_while_it_exists(tmp_path):
+    stop = tmp_path / "STOP"
+    sec = section(tmp_path, emergency_stop=str(stop))
+    run, _ = runner(sec)
+    assert run.emergency_stop() is None
+    stop.touch()
+    out = run.handle(request(), Recheck(False))
+    assert (out.decision, out.detail) == ("skipped: emergency stop",
+                                          f"emergency-stop file {stop} exists")
+
+
+# -- gate 2: confirmation, and the action ------------------------------------------------
+
+
+def test_a_confirmed_failure_is_fixed_and_the_pauses_are_confirm_delay_then_settle(tmp_path):
+    run, sleeps = runner(section(tmp_path, confirm=3))
+    check = Recheck(False, False, False, True)  # 2 confirmations, the last one, the re-check
+    out = run.handle(request(), check)
+    assert check.calls == 4
+    assert sleeps == [0.5, 0.5, 0.5, 2]
+    assert (out.decision, out.state, out.recheck, out.exit_status) == (
+        "ran", "remediated", "passed", 0)
+    assert (out.attempt, out.budget, out.changed, out.summary) == (1, 3, True, "ran true")
+    assert out.line() == (f"REMEDIATED: web restart_service (attempt 1/3): ran true; exit 0 in "
+                          f"{out.duration:.1f} s; re-check passed")
+    (record,) = records(tmp_path)
+    assert {k: record[k] for k in ("decision", "attempt", "recheck", "exit_status", "mode")} == {
+        "decision": "ran", "attempt": 1, "recheck": "passed", "exit_status": 0, "mode": "apply"}
+
+
+@pytest.mark.parametrize(("results", "detail"), [
+    ((True,), "passed on re-run 1"), ((False, True), "passed on re-run 2")])
+def test_a_pass_on_a_confirmation_run_means_no_action(tmp_path, results, detail):
+    run, _ = runner(section(tmp_path, confirm=3))
+    out = run.handle(request(), Recheck(*results))
+    assert (out.decision, out.detail, out.attempt) == ("skipped: not confirmed", detail, None)
+
+
+def test_a_pass_on_the_last_run_under_the_lock_cancels_the_attempt(tmp_path):
+    run, _ = runner(section(tmp_path, budget=1))
+    out = run.handle(request(), Recheck(True))
+    assert (out.decision, out.detail, out.attempt) == (
+        "skipped: not confirmed", "passed on the re-run before the action", None)
+    assert run.handle(request(), Recheck(False, True)).state == "remediated"  # not spent
+
+
+def test_a_confirmation_that_could_not_run_stops_it(tmp_path):
+    run, _ = runner(section(tmp_path, confirm=2))
+    out = run.handle(request(), Recheck(False, cause="unreachable"))
+    assert out.decision == "skipped: not a confirmed failure"
+    assert "failed as 'unreachable'" in out.detail and "(web down (re-run 1))" in out.detail
+
+
+def test_a_failing_action_is_not_settled_and_its_recheck_line_is_shown(tmp_path):
+    run, sleeps = runner(section(tmp_path, command=("false",)))
+    out = run.handle(request(), Recheck(False))
+    assert sleeps == [0.5]  # no settle after a failed action
+    assert (out.state, out.exit_status, out.recheck) == ("remediation failed", 1, "failed")
+    assert out.line() == (f"REMEDIATION FAILED: web restart_service (attempt 1/3): ran false; "
+                          f"exit 1 in {out.duration:.1f} s; re-check failed: web down (re-run 2)")
+
+
+def test_the_run_that_spends_the_budget_says_the_circuit_opened(tmp_path):
+    run, _ = runner(section(tmp_path, command=("false",), budget=1))
+    out = run.handle(request(), Recheck(False))
+    assert out.circuit_opened
+    assert out.line().endswith("; budget spent, circuit now open: nothing more runs until "
+                               "healthy or --remediate-reset")
+    again = run.handle(request(), Recheck(False))
+    assert again.decision == "skipped: circuit open" and not again.circuit_opened
+    assert records(tmp_path)[0]["circuit_opened"] is True
+
+
+def test_a_budget_spent_by_fixes_opens_the_circuit_at_the_next_failure(tmp_path):
+    run, _ = runner(section(tmp_path, budget=1))
+    assert run.handle(request(), Recheck(False, True)).state == "remediated"
+    out = run.handle(request(), Recheck(False))
+    assert (out.decision, out.circuit_opened, out.attempt) == ("skipped: budget", True, 1)
+
+
+def test_a_plan_runs_nothing_and_writes_no_attempt(tmp_path):
+    run, sleeps = runner(section(tmp_path, budget=1), mode="plan")
+    for _ in range(2):
+        out = run.handle(request(), Recheck(False))
+        assert (out.decision, out.state, out.summary, out.recheck) == (
+            "planned", "planned", "would run: true", None)
+    assert out.line() == "PLANNED (nothing run): web restart_service (attempt 1/1): would run: true"
+    assert sleeps == [0.5, 0.5]
+
+
+def test_a_plan_whose_dry_run_fails_says_would_fail(tmp_path):
+    run, _ = runner(section(tmp_path, command=("/nonexistent/restart",)), mode="plan")
+    out = run.handle(request(), Recheck(False))
+    assert (out.decision, out.state, out.exit_status) == ("would fail", "would fail", 127)
+    assert out.line() == (
+        "WOULD FAIL (nothing run; the dry run failed, exit 127): web restart_service (attempt "
+        "1/3): /nonexistent/restart is not an executable file (for /nonexistent/restart); fix "
+        "the command")
+
+
+def test_an_unusable_state_store_means_no_action(tmp_path):
+    (tmp_path / "state.sqlite").mkdir()  # not a file SQLite can open
+    run, _ = runner(section(tmp_path))
+    out = run.handle(request(), Recheck(False))
+    assert out.decision == "skipped: state store"
+    assert out.detail.startswith(f"{tmp_path / 'state.sqlite'}: ")
+
+
+def test_an_interrupt_after_the_action_releases_the_lock_and_says_so(tmp_path):
+    run, _ = runner(section(tmp_path))
+    calls = []
+
+    def recheck() -> tuple[bool, str]:
+        calls.append(1)
+        if len(calls) == 2:  # the re-check after the action: Ctrl-C
+            raise KeyboardInterrupt
+        return False, "web down"
+
+    with pytest.raises(KeyboardInterrupt):
+        run.handle(request(), recheck)
+    (record,) = records(tmp_path)
+    assert (record["decision"], record["detail"]) == ("ran", "interrupted before the re-check")
+    assert run.store.reserve("web/restart_service", run.policy(run.section.allow[0])).go
+
+
+# -- policy, preflight, lines -----------------------------------------------------------
+
+
+def test_the_policy_takes_the_entrys_limits_then_the_tables_and_holds_the_whole_attempt(
+        tmp_path):
+    sec = section(tmp_path, budget=5, timeout=30, entry={"budget": 2, "cooldown": 7})
+    policy = runner(sec)[0].policy(sec.allow[0])
+    assert (policy.budget, policy.window, policy.backoff, policy.cooldown) == (2, 3600, 0, 7)
+    assert policy.hold == 30 + 2 + 0.5  # timeout + settle + confirm_delay
+    assert policy.backoff_max == 3600
+
+
+def test_preflight_names_the_file_it_cannot_write_and_the_fix(tmp_path):
+    assert runner(section(tmp_path))[0].preflight() is None
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    sec = section(tmp_path, audit=str(blocked / "audit.jsonl"))
+    message = runner(sec)[0].preflight()
+    assert message.startswith(f"remediation.audit: cannot write {blocked / 'audit.jsonl'} (")
+    assert message.endswith("); point [remediation].audit at a writable file")
+
+
+def test_cause_of_a_recheck_is_its_own_or_the_condition():
+    assert cause_of(Recheck(False)) == CONDITION
+    assert cause_of(Recheck(False, cause="unreachable")) == "unreachable"
+
+
+def test_an_outcome_as_a_record_carries_its_state_and_line():
+    out = Outcome(NODE, "web", "restart_service", "apply", "skipped: locked", detail="held")
+    assert out.as_dict()["state"] == "not remediated"
+    assert out.as_dict()["line"] == "NOT REMEDIATED (skipped: locked): web restart_service: held"
+    assert out.as_dict()["node"] == NODE
