@@ -1,0 +1,139 @@
+"""The verdict pipeline's steps on hand-made reports, in-process (opscheck.verdict): why a
+phase failed, the one line it shows, what sanitizing masks and keeps, when a run checked
+nothing; the runs themselves are in test_outcomes and test_one_line."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from opscheck import secrets, verdict
+from opscheck.connect import COMPONENT
+from opscheck.errors import CouldNotRun
+from opscheck.outcomes import RESULTS, Result
+from opscheck.thresholds import ThresholdWarning
+
+
+@pytest.fixture
+def fresh_secrets(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(secrets, "_values", set())
+    monkeypatch.setattr(secrets, "_names", set())
+    secrets._matcher.cache_clear()
+    yield
+    secrets._matcher.cache_clear()
+
+
+class Item:
+    def __init__(self, name: str = "test_memory[bus]", component: Any = None,
+                 tbstyle: str = "short") -> None:
+        self.name = name
+        self.stash = pytest.Stash()
+        if component is not None:
+            self.stash[COMPONENT] = component
+        self.config = SimpleNamespace(option=SimpleNamespace(tbstyle=tbstyle, fulltrace=False))
+
+
+def call(when: str, exc: BaseException | None) -> pytest.CallInfo:
+    def raise_it() -> None:
+        if exc is not None:
+            raise exc
+
+    return pytest.CallInfo.from_call(raise_it, when)
+
+
+def report(outcome: str = "failed", longrepr: Any = "E   x", when: str = "call",
+           **extra: Any) -> pytest.TestReport:
+    rep = pytest.TestReport("n", ("x.py", 1, "t"), {}, outcome, longrepr, when, **extra)
+    return rep
+
+
+@pytest.mark.parametrize(("when", "exc", "why"), [
+    ("setup", AssertionError("x"), "could not run"),
+    ("call", CouldNotRun("could not run: bus unreachable"), "could not run"),
+    ("call", ConnectionRefusedError("refused"), "unreachable"),
+    ("call", AssertionError("bus down"), "condition"),
+    ("call", pytest.fail.Exception("95% ≥ critical", pytrace=False), "condition"),
+    ("call", ThresholdWarning("80% ≥ warning"), "condition"),
+    ("call", KeyError("x"), "broken"),
+])
+def test_only_the_checks_own_condition_is_a_confirmed_failure(when, exc, why):
+    assert verdict.cause(Item(), call(when, exc)) == why
+
+
+def test_the_assert_message_is_shown_without_pytests_introspection():
+    assert verdict.message(AssertionError("bus down\nassert 0 > 0\n + where")) == "bus down"
+    assert verdict.message(AssertionError("  spaced  ")) == "spaced"
+    assert verdict.message(AssertionError()) == ""
+
+
+def test_each_kind_of_failure_is_worded_in_one_line():
+    item = Item()
+    rep = report()
+    verdict.word(item, call("call", AssertionError("bus down\nassert False")), rep)
+    assert (rep.longrepr, verdict.cause_of(rep)) == ("bus down", "condition")
+    rep = report()
+    verdict.word(item, call("call", pytest.fail.Exception("over\nthe limit", pytrace=False)),
+                 rep)
+    assert rep.longrepr == "over\\nthe limit"  # one line: its newline cannot forge a line
+    rep = report(when="setup")
+    verdict.word(item, call("setup", CouldNotRun("could not run: bus unreachable")), rep)
+    assert (rep.longrepr, verdict.cause_of(rep)) == ("could not run: bus unreachable",
+                                                     "could not run")
+
+
+def test_a_crash_names_the_component_the_check_and_the_cause():
+    bus = SimpleNamespace(name="bus")
+    assert verdict.crashed(Item(component=bus), "call", KeyError("used_memory")) == (
+        "bus: test_memory could not complete: KeyError: 'used_memory' (--tb=long shows the "
+        "traceback)")
+    assert verdict.crashed(Item(), "setup", ValueError("bad\nmore")) == (
+        "test_memory could not run: ValueError: bad (--tb=long shows the traceback)")
+    rep = report()
+    verdict.word(Item(), call("call", KeyError("k")), rep)
+    assert rep.longrepr.startswith("test_memory could not complete: KeyError")
+
+
+def test_a_crash_keeps_its_traceback_when_the_operator_asks_for_it():
+    rep = report(longrepr="the traceback")
+    verdict.word(Item(tbstyle="long"), call("call", KeyError("k")), rep)
+    assert rep.longrepr == "the traceback" and verdict.cause_of(rep) == "broken"
+
+
+def test_passed_and_skipped_phases_are_not_worded():
+    rep = report("passed", None)
+    verdict.word(Item(), call("call", None), rep)
+    assert rep.longrepr is None and verdict.cause_of(rep) is None
+
+
+def test_a_call_that_could_not_run_is_reported_as_an_error():
+    rep = report()
+    setattr(rep, verdict.CAUSE, verdict.COULD_NOT_RUN)
+    assert verdict.pytest_report_teststatus(rep, None) == ("error", "E", "ERROR")
+    setattr(rep, verdict.CAUSE, verdict.CONDITION)
+    assert verdict.pytest_report_teststatus(rep, None) is None
+
+
+@pytest.mark.usefixtures("fresh_secrets")
+def test_sanitize_masks_secrets_everywhere_but_the_name_fields():
+    secrets.remember("s3cr3t-value")
+    rep = report(longrepr="pw s3cr3t-value\nline 2", sections=[("out", "s3cr3t-value\x1b[2J")],
+                 user_properties=[("component", "s3cr3t-value"), ("x", {"m": "s3cr3t-value"})])
+    verdict.sanitize(rep)
+    assert rep.longrepr == "pw ***\nline 2"
+    assert rep.sections == [("out", "***\\x1b[2J")]
+    assert rep.user_properties == [("component", "s3cr3t-value"), ("x", {"m": "***"})]
+    skip = report("skipped", ("x.py", 3, "no s3cr3t-value\nhere"), when="setup")
+    verdict.sanitize(skip)
+    assert skip.longrepr == ("x.py", 3, "no ***\\nhere")
+
+
+def test_a_run_whose_checks_were_all_skipped_checked_nothing():
+    config = SimpleNamespace(stash=pytest.Stash())
+    assert verdict.checked_nothing(config) is None  # nothing selected: pytest's own exit 5
+    found = config.stash.setdefault(RESULTS, {})
+    found["a"], found["b"] = Result("a", state="skipped"), Result("b", state="skipped")
+    assert verdict.checked_nothing(config) == 2
+    found["c"] = Result("c", state="passed")
+    assert verdict.checked_nothing(config) is None
