@@ -149,3 +149,39 @@ def test_load_reads_the_file_and_names_it_in_errors(tmp_path):
     path.write_text("components = [1]\n")
     with pytest.raises(InventoryError, match=r"inventory.toml: components\[0\]: must be a "):
         inventory.load(str(path))
+
+
+def test_an_unknown_key_in_a_list_of_tables_lists_that_tables_keys():
+    assert error('[[components]]\nname = "w"\nkind = "http"\nurl = "http://127.0.0.1:1/"\n'
+                 '[[components.expect_json]]\npath = "a"\nequal = 1\n') == (
+        f"{PATH}: components[0] (w).expect_json.0.equal: unknown key 'equal'; allowed keys "
+        "here: absent, equals, not_empty, path, present")
+
+
+def test_a_key_the_models_cannot_place_points_to_the_readme():
+    assert inventory._explain(inventory.System, {
+        "type": "extra_forbidden", "msg": "extra", "loc": ("nope", "x"), "input": 1}) == (
+        "unknown key 'x'; allowed keys here: see the README")
+
+
+def test_a_validator_written_with_assert_shows_its_message_alone():
+    assert inventory._explain(inventory.System, {
+        "type": "assertion_error", "msg": "Assertion failed, x must be y", "loc": ("a",),
+        "input": 1}) == "x must be y"
+
+
+def test_an_unset_variable_with_its_own_message_is_the_error_of_its_key(monkeypatch):
+    monkeypatch.delenv("OPSCHECK_T_UNSET1", raising=False)
+    assert error('[[components]]\nname = "f"\nkind = "files"\n'
+                 'exists = ["${OPSCHECK_T_UNSET1}/x"]\n') == (
+        f"{PATH}: components[0] (f).exists: path '${{OPSCHECK_T_UNSET1}}/x' uses environment "
+        "variable OPSCHECK_T_UNSET1, which is not set; export OPSCHECK_T_UNSET1 or write the "
+        "path in full")
+
+
+def test_an_unset_variable_of_a_nested_key_is_reported_under_its_table(monkeypatch):
+    monkeypatch.delenv("OPSCHECK_T_UNSET1", raising=False)
+    assert error(HOST + '[[components.commands]]\nname = "c"\nrun = ["true"]\n'
+                 'env = { TOKEN = "OPSCHECK_T_UNSET1" }\n') == (
+        f"{PATH}: components[0] (h).env: environment variable OPSCHECK_T_UNSET1 (named by "
+        "env.TOKEN) is not set; export OPSCHECK_T_UNSET1 before running, or remove env.TOKEN")

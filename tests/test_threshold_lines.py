@@ -190,11 +190,15 @@ def test_false_switches_a_level_off_true_and_infinite_levels_are_refused():
     assert error(critical=math.nan).startswith("a level is a finite number, not nan")
 
 
-class Disk(Thresholds):
-    disk: Threshold = level(75, 85, "%", action="Free space")
-
-
 def test_an_inventory_threshold_is_laid_over_the_default_part_by_part():
+    class Disk(Thresholds):  # made here, not at import: level() is what is tested
+        disk: Threshold = level(75, 85, "%", action="Free space")
+        free: Threshold = level(10, 5, "GB", direction="below")
+        plain: Threshold = level(1, 2)
+
+    assert Disk().free == Threshold(warning=10, critical=5, unit="GB", direction="below")
+    assert Disk().plain == Threshold(warning=1, critical=2, unit="", direction="above")
+    assert Disk().plain.action is None
     assert Disk.model_validate({"disk": {"critical": 95}}).disk == Threshold(
         warning=75, critical=95, unit="%", action="Free space")
     assert Disk.model_validate({}).disk == Threshold(warning=75, critical=85, unit="%",
@@ -251,3 +255,19 @@ def test_measure_names_the_checks_component_when_none_is_given():
     Measure(item)("memory used", 1, MEMORY)
     assert measurements(item.user_properties)[0]["line"].startswith("wave-redis memory used 1%")
     assert measurements([("other", 1)]) == []
+
+
+def test_a_band_shows_its_text_alone_without_a_unit():
+    assert Band.parse("10:20").show() == "10:20"
+    assert Band.parse("@0:5").show("USD") == "@0:5 USD"
+
+
+def test_a_range_with_two_colons_reads_its_end_as_everything_after_the_first():
+    with pytest.raises(ValueError) as caught:
+        Band.parse("1:2:3")
+    assert str(caught.value) == "range '1:2:3': '2:3' is not a number; write a range like \"10:20\""
+
+
+def test_the_worst_value_against_a_band_open_below_is_the_farthest_above_it():
+    assert Threshold(critical="~:20").worst([5, 25, 30], float) == 30
+    assert Threshold(critical="~:20").worst([5, 15, 19], float) == 19  # closest to its end
