@@ -72,6 +72,7 @@ def strict(config: pytest.Config) -> bool:
     from _pytest.config import apply_warning_filters
 
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ThresholdWarning)  # the probe: never shown itself
         apply_warning_filters(config.getini("filterwarnings"),
                               config.known_args_namespace.pythonwarnings or [])
         try:

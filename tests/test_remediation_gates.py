@@ -255,6 +255,34 @@ def test_an_open_circuit_closes_only_after_the_cooldown_of_continuous_health(clo
     assert store.reserve(KEY, pol).go  # its attempts were forgotten with it
 
 
+def test_the_circuit_closes_the_moment_the_cooldown_is_reached(clock, db):
+    store = Store(db, "run-1")
+    pol = policy(budget=1, cooldown=300)
+    _open(store, clock, pol)
+    store.observe(KEY, True, pol)
+    clock.now += 300  # healthy for exactly the cooldown
+    assert store.observe(KEY, True, pol) is True
+
+
+def test_asking_whether_a_lock_holder_lives_sends_it_no_signal(tmp_path):
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", (
+        "import signal, sys, time\n"
+        "for s in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):\n"
+        "    signal.signal(s, lambda n, f: print('signal', n, flush=True))\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.read()\n")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        assert state._alive(state.HOST, child.pid)
+    finally:
+        out, _ = child.communicate("", timeout=30)
+    assert out == ""  # nothing delivered: the probe is signal 0
+    assert child.returncode == 0
+
+
 def test_a_failing_check_restarts_the_cooldown(clock, db):
     store = Store(db, "run-1")
     pol = policy(budget=1, cooldown=300)

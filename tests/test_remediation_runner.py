@@ -278,3 +278,11 @@ def test_an_outcome_as_a_record_carries_its_state_and_line():
     assert out.as_dict()["state"] == "not remediated"
     assert out.as_dict()["line"] == "NOT REMEDIATED (skipped: locked): web restart_service: held"
     assert out.as_dict()["node"] == NODE
+
+
+def test_a_note_outside_a_check_is_one_audit_record_in_the_runs_mode(tmp_path):
+    run, _ = runner(section(tmp_path), mode="plan")
+    run.note(component="web", action="restart_service", decision="circuit closed")
+    (record,) = records(tmp_path)
+    assert (record["mode"], record["decision"], record["component"]) == (
+        "plan", "circuit closed", "web")

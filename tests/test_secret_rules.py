@@ -177,3 +177,13 @@ def test_an_exception_whose_message_is_built_from_objects_is_flattened():
     secrets.scrub_exception(exc)
     assert exc.args == ("built from ['***']",)  # its text, masked, in place of its objects
     assert "s3cr3t-value" not in f"{exc!s} {exc!r}"
+
+
+def test_a_commands_env_naming_lowercase_variables_is_not_a_secret():
+    assert list(secrets.inline_secrets({"env": {"TOKEN": "gh_token", "KEY": "Api_Key2"}})) == []
+
+
+def test_the_redacting_record_factory_passes_every_argument_on():
+    record = secrets._record("opscheck.t", logging.INFO, __file__, 7, "m", (), None,
+                             func="caller", sinfo="stack")
+    assert (record.funcName, record.stack_info, record.lineno) == ("caller", "stack", 7)

@@ -271,3 +271,22 @@ def test_a_range_with_two_colons_reads_its_end_as_everything_after_the_first():
 def test_the_worst_value_against_a_band_open_below_is_the_farthest_above_it():
     assert Threshold(critical="~:20").worst([5, 25, 30], float) == 30
     assert Threshold(critical="~:20").worst([5, 15, 19], float) == 19  # closest to its end
+
+
+def _config(filters: list[str], pythonwarnings: list[str] | None = None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(getini=lambda name: filters,
+                           known_args_namespace=SimpleNamespace(pythonwarnings=pythonwarnings))
+
+
+def test_the_strict_gate_is_the_runs_own_warning_filter_on_threshold_warnings():
+    from opscheck.measure import strict
+
+    assert strict(_config(["error::opscheck.thresholds.ThresholdWarning"]))
+    assert strict(_config([], ["error::opscheck.thresholds.ThresholdWarning"]))
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        assert not strict(_config(["error::DeprecationWarning"]))
+        assert not strict(_config([]))
+    assert shown == []  # asking leaves no "is this run strict?" warning behind
