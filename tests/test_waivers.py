@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from opscheck.inventory import InventoryError
-from opscheck.waivers import Waiver, _noted, load
+from opscheck.waivers import EXPIRED, Waiver, _noted, load, pytest_opscheck_report
 
 EXPIRES = dt.date(2030, 6, 30)
 
@@ -76,3 +77,73 @@ def test_a_misspelt_or_empty_entry_is_an_error_not_silently_no_waivers(tmp_path,
 def test_a_note_goes_at_the_end_of_the_first_line_only():
     assert _noted("first\nsecond", "waiver expired") == "first [waiver expired]\nsecond"
     assert _noted("only", "n") == "only [n]"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[[waivers]\n", "cannot read the waivers (TOML syntax error: Expected ']]' at the end of an "
+                     "array declaration (at line 1, column 10)); fix the file"),
+    ('[[waiver]]\ncheck = "a"\n',
+     "waiver: unknown key; write each waiver under its own [[waivers]] header"),
+    ('[waivers]\ncheck = "a"\n', "waivers: must be an array of tables: [[waivers]]"),
+    ('[[waivers]]\ncheck = "a"\njustification = "j"\nexpires = 2030-01-01\nx = 1\n',
+     "waivers[0].x: unknown key 'x'; allowed keys here: check, expires, justification"),
+])
+def test_each_bad_waivers_file_is_one_line_naming_the_file_the_key_and_the_fix(
+        tmp_path, text, message):
+    (tmp_path / "w.toml").write_text(text)
+    with pytest.raises(InventoryError) as caught:
+        load(tmp_path / "w.toml")
+    assert str(caught.value) == f"{tmp_path / 'w.toml'}: {message}"
+
+
+def test_a_missing_waivers_file_says_where_its_path_came_from(tmp_path):
+    with pytest.raises(InventoryError) as caught:
+        load(tmp_path / "none.toml")
+    assert str(caught.value) == (f"{tmp_path / 'none.toml'}: waivers file not found; fix "
+                                 "--waivers, OPSCHECK_WAIVERS or opscheck_waivers")
+
+
+class Item:
+    def __init__(self, stale: dict | None) -> None:
+        self.nodeid = "checks/x/test_x.py::test_export"
+        self.stash = pytest.Stash()
+        if stale is not None:
+            self.stash[EXPIRED] = stale
+
+
+STALE = {"check": "test_export*", "expires": "2020-01-31", "justification": "OPS-1",
+         "file": "/etc/opscheck/waivers.toml"}
+
+
+def phase(when: str, outcome: str, longrepr=None) -> tuple[SimpleNamespace, pytest.TestReport]:
+    return SimpleNamespace(when=when), pytest.TestReport(
+        "n", ("x.py", 1, "t"), {}, outcome, longrepr, when)
+
+
+def test_an_expired_waiver_fails_a_check_that_passes_now_saying_remove_it():
+    call, report = phase("call", "passed")
+    pytest_opscheck_report(Item(STALE), call, report)
+    assert report.outcome == "failed"
+    assert report.longrepr == (
+        "checks/x/test_x.py::test_export: waiver 'test_export*' expired on 2020-01-31 (OPS-1); "
+        "the check passes now: remove the waiver from /etc/opscheck/waivers.toml")
+
+
+def test_an_expired_waiver_is_noted_on_the_failures_first_line():
+    call, report = phase("call", "failed", "export missing\ndetail")
+    pytest_opscheck_report(Item(STALE), call, report)
+    assert report.longrepr == ("export missing [waiver 'test_export*' expired on 2020-01-31 "
+                               "(OPS-1)]\ndetail")
+    crash = SimpleNamespace(message="boom")
+    call, report = phase("call", "failed", SimpleNamespace(reprcrash=crash))
+    pytest_opscheck_report(Item(STALE), call, report)
+    assert crash.message == "boom [waiver 'test_export*' expired on 2020-01-31 (OPS-1)]"
+
+
+@pytest.mark.parametrize(("stale", "when", "outcome"), [
+    (None, "call", "passed"), (STALE, "setup", "passed"), (STALE, "teardown", "passed"),
+    (STALE, "call", "skipped")])
+def test_no_expired_waiver_or_another_phase_leaves_the_report_alone(stale, when, outcome):
+    call, report = phase(when, outcome, ("x.py", 1, "reason") if outcome == "skipped" else None)
+    pytest_opscheck_report(Item(stale), call, report)
+    assert report.outcome == outcome
