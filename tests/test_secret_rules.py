@@ -187,3 +187,96 @@ def test_the_redacting_record_factory_passes_every_argument_on():
     record = secrets._record("opscheck.t", logging.INFO, __file__, 7, "m", (), None,
                              func="caller", sinfo="stack")
     assert (record.funcName, record.stack_info, record.lineno) == ("caller", "stack", 7)
+
+
+# Every form of 'q"ü/& \n' (a quote, non-ASCII, a slash, an ampersand, a space, a newline):
+# as is and stripped; JSON, ASCII JSON, repr and unicode-escaped, and each of those escaped
+# once more; HTML-escaped with and without quotes; UTF-8 bytes' repr; URL-encoded (path,
+# component, form; upper and lower hex); base64 at each offset in both alphabets.
+GOLDEN_FORMS = {
+    'Eiw7wvJ',
+    'Eiw7wvJiAK',
+    'cSLDvC8m',
+    'cSLDvC8mIA',
+    'cSLDvC8mIAo=',
+    'q"\\\\xc3\\\\xbc/&',
+    'q"\\\\xc3\\\\xbc/& \\\\n',
+    'q"\\\\xfc/&',
+    'q"\\\\xfc/& \\\\n',
+    'q"\\xc3\\xbc/&',
+    'q"\\xc3\\xbc/& \\n',
+    'q"\\xfc/&',
+    'q"\\xfc/& \\n',
+    'q"ü/&',
+    'q"ü/& \n',
+    'q"ü/& \\\\n',
+    'q"ü/& \\n',
+    'q"ü/&amp;',
+    'q"ü/&amp; \n',
+    'q"ü/&amp; \\n',
+    'q%22%C3%BC%2F%26',
+    'q%22%C3%BC%2F%26%20%0A',
+    'q%22%C3%BC%2F%26+%0A',
+    'q%22%C3%BC/%26',
+    'q%22%C3%BC/%26%20%0A',
+    'q%22%c3%bc%2f%26',
+    'q%22%c3%bc%2f%26%20%0a',
+    'q%22%c3%bc%2f%26+%0a',
+    'q&quot;ü/&amp;',
+    'q&quot;ü/&amp; \n',
+    'q&quot;ü/&amp; \\n',
+    'q\\"\\\\xc3\\\\xbc/&',
+    'q\\"\\\\xc3\\\\xbc/& \\\\n',
+    'q\\"\\\\xfc/&',
+    'q\\"\\\\xfc/& \\\\n',
+    'q\\"\\u00fc/&',
+    'q\\"\\u00fc/& \\n',
+    'q\\"ü/&',
+    'q\\"ü/& \\\\n',
+    'q\\"ü/& \\n',
+    'q\\"ü/&amp;',
+    'q\\"ü/&amp; \\n',
+    'q\\\\"\\\\u00fc/&',
+    'q\\\\"\\\\u00fc/& \\\\n',
+    'q\\\\"ü/&',
+    'q\\\\"ü/& \\\\n',
+    'q\\\\\\"\\\\u00fc/&',
+    'q\\\\\\"\\\\u00fc/& \\\\n',
+    'q\\\\\\"ü/&',
+    'q\\\\\\"ü/& \\\\n',
+    'xIsO8Ly',
+    'xIsO8LyYgC',
+}
+
+
+def test_a_secret_is_masked_in_exactly_these_forms():
+    assert secrets.forms('q"ü/& \n') == GOLDEN_FORMS
+
+
+def test_base64_fragments_are_what_the_secret_alone_decides_at_each_offset():
+    assert list(secrets._base64(b"abcde")) == [
+        "YWJjZG", "YWJjZG", "FiY2Rl", "FiY2Rl", "hYmNkZ", "hYmNkZ", "YWJjZGU="]
+    assert list(secrets._base64(b"ops:pw-s3cr3t")) == [
+        "b3BzOnB3LXMzY3Izd", "b3BzOnB3LXMzY3Izd", "9wczpwdy1zM2NyM3", "9wczpwdy1zM2NyM3",
+        "vcHM6cHctczNjcjN0", "vcHM6cHctczNjcjN0", "b3BzOnB3LXMzY3IzdA=="]
+    assert list(secrets._base64(b"abc")) == ["YWJj"]  # fragments under 6 characters: whole only
+    assert list(secrets._base64(b"\xfb\xff\xfe\xfb\xff\xfe\xfb")) == [
+        "+//++//++", "-__--__--", "v//vv//v", "v__vv__v", "7//77//77", "7__77__77",
+        "+//++//++w=="]  # and the URL-safe alphabet's
+
+
+def test_overlapping_occurrences_are_all_found():
+    assert secrets._spans("aaaa", ["aa"]) == [(0, 2), (1, 3), (2, 4)]
+    assert secrets._spans("xaax aa", ["aa", "x"]) == [(0, 1), (1, 3), (3, 4), (5, 7)]
+
+
+def test_a_name_starting_with_the_secret_is_kept_whole():
+    secrets.remember("s3cr3t")
+    secrets.protect(["s3cr3t-host"])
+    assert secrets.redact("s3cr3t-host down, s3cr3t used") == "s3cr3t-host down, *** used"
+
+
+@pytest.mark.parametrize("url", ["http://h/?token=a=b", "http://h/?token=x=",
+                                 "http://h/?a=1&key=v"])
+def test_a_secret_query_parameter_is_found_by_its_first_equals_sign(url):
+    assert list(secrets.inline_secrets({"u": url})) == ["u"]
