@@ -157,6 +157,7 @@ def test_a_pass_on_a_confirmation_run_means_no_action(tmp_path, results, detail)
     run, _ = runner(section(tmp_path, confirm=3))
     out = run.handle(request(), Recheck(*results))
     assert (out.decision, out.detail, out.attempt) == ("skipped: not confirmed", detail, None)
+    assert out.line() == f"NOT REMEDIATED (skipped: not confirmed): web restart_service: {detail}"
 
 
 def test_a_pass_on_the_last_run_under_the_lock_cancels_the_attempt(tmp_path):
@@ -286,3 +287,112 @@ def test_a_note_outside_a_check_is_one_audit_record_in_the_runs_mode(tmp_path):
     (record,) = records(tmp_path)
     assert (record["mode"], record["decision"], record["component"]) == (
         "plan", "circuit closed", "web")
+
+
+def outcomes(tmp_path: Path) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+        return [r[0] for r in db.execute("SELECT outcome FROM attempts ORDER BY id")]
+
+
+def locks(tmp_path: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "state.sqlite") as db:
+        return db.execute("SELECT count(*) FROM locks").fetchone()[0]
+
+
+def test_each_attempts_outcome_is_recorded_and_its_lock_released(tmp_path):
+    run, _ = runner(section(tmp_path, budget=5))
+    run.handle(request(), Recheck(True))  # passed under the lock: cancelled
+    run.handle(request(), Recheck(False, True))  # fixed
+    run.handle(request(), Recheck(False))  # still failing
+    assert outcomes(tmp_path) == ["cancelled", "fixed", "failed"]
+    assert locks(tmp_path) == 0
+
+
+def test_an_emergency_stop_that_appears_before_the_action_cancels_it(tmp_path):
+    stop = tmp_path / "STOP"
+    run, _ = runner(section(tmp_path, emergency_stop=str(stop)))
+
+    def recheck() -> tuple[bool, str]:
+        stop.touch()  # the operator pulls the brake while the check is re-run
+        return False, "web down"
+
+    out = run.handle(request(), recheck)
+    assert (out.decision, out.detail, out.attempt) == (
+        "skipped: emergency stop", f"emergency-stop file {stop} exists", None)
+    assert outcomes(tmp_path) == ["cancelled"] and locks(tmp_path) == 0
+
+
+def test_a_last_rerun_that_could_not_run_cancels_the_attempt(tmp_path):
+    run, _ = runner(section(tmp_path))
+    out = run.handle(request(), Recheck(False, cause="unreachable"))
+    assert out.decision == "skipped: not a confirmed failure" and out.attempt is None
+    assert out.detail.startswith("the check failed as 'unreachable', not on its own condition "
+                                 "(web down (re-run 1)); ")
+    assert outcomes(tmp_path) == ["cancelled"]
+
+
+def test_every_record_of_an_allowed_action_carries_its_parameters(tmp_path):
+    run, _ = runner(section(tmp_path, confirm=2, budget=1))
+    run.handle(request(), Recheck(True))  # not confirmed
+    run.handle(request(), Recheck(False, False, True))  # ran
+    run.handle(request(), Recheck(False, False))  # budget
+    run.handle(request(component="db"), Recheck(False))  # not allowed: no entry
+    params = [r["params"] for r in records(tmp_path)]
+    assert params == [{"command": ["true"]}] * 3 + [None]
+    assert [r["node"] for r in records(tmp_path)] == [NODE] * 4
+
+
+def spec_raising(monkeypatch, exc: BaseException, seen: list):
+    from opscheck.remediations import registry
+
+    real = registry.get("restart_service")
+
+    def func(ctx, params):
+        seen.append((ctx.component, ctx.plan, ctx.timeout))
+        raise exc
+
+    fake = registry.ActionSpec(real.name, func, real.params, real.risky, real.summary)
+    monkeypatch.setattr(registry, "get", lambda name: fake if name == real.name else real)
+
+
+@pytest.mark.parametrize(("exc", "summary", "status"), [
+    (None, "restart_service timed out after 60 s", 124),
+    (None, "restart_service refused or failed: no such unit", 1),
+    (OSError("disk gone"), "restart_service crashed: OSError: disk gone", 1),
+])
+def test_an_action_that_times_out_refuses_or_crashes_is_a_failed_attempt(
+        tmp_path, monkeypatch, exc, summary, status):
+    from opscheck.remediations import registry
+
+    if status == 124:
+        exc = registry.ActionTimeout("timed out after 60 s")
+    elif exc is None:
+        exc = registry.ActionError("no such unit")
+    seen: list = []
+    spec_raising(monkeypatch, exc, seen)
+    run, sleeps = runner(section(tmp_path))
+    out = run.handle(request(), Recheck(False))
+    assert seen == [("web", False, 60.0)]
+    assert (out.summary, out.exit_status, out.changed, out.state) == (
+        summary, status, False, "remediation failed")
+    assert sleeps == [0.5]  # no settle after a failed action
+    assert outcomes(tmp_path) == ["failed"]
+
+
+def test_an_interrupted_attempt_is_recorded_as_interrupted(tmp_path):
+    run, _ = runner(section(tmp_path))
+    calls = []
+
+    def recheck() -> tuple[bool, str]:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return False, "web down"
+
+    with pytest.raises(KeyboardInterrupt):
+        run.handle(request(), recheck)
+    assert outcomes(tmp_path) == ["interrupted"] and locks(tmp_path) == 0
