@@ -185,3 +185,63 @@ def test_an_unset_variable_of_a_nested_key_is_reported_under_its_table(monkeypat
                  'env = { TOKEN = "OPSCHECK_T_UNSET1" }\n') == (
         f"{PATH}: components[0] (h).env: environment variable OPSCHECK_T_UNSET1 (named by "
         "env.TOKEN) is not set; export OPSCHECK_T_UNSET1 before running, or remove env.TOKEN")
+
+
+KINDS = ("aws, backup, docker, files, gpu, host, http, nats, postgres, prometheus, queue, "
+         "redis, sqlite, tcp")
+REMEDIATION = {"remediation": "opscheck.remediations.config:Remediation"}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[components]\nname = "h"\n', "components: must be an array of tables: write each "
+                                   "component under its own [[components]] header"),
+    ('[[components]]\nname = "h"\n', f"components[0] (h).kind: missing; add kind = one of {KINDS}"),
+    ('[[components]]\nname = "h"\nkind = "hots"\n',
+     f"components[0] (h).kind: unknown kind 'hots'; use one of {KINDS}"),
+    (HOST + HOST, "components[1] (h).name: duplicate component name 'h' (also components[0]); "
+                  "give each component a unique name"),
+    (HOST + 'password = "x"\n', "components[0].password: secret written inline; the inventory "
+     "never holds secrets: name an environment variable instead (password_env = "
+     "\"MY_PASSWORD\") and export it"),
+])
+def test_each_component_error_names_the_file_the_key_and_the_fix(text, message):
+    assert error(text) == f"{PATH}: {message}"
+
+
+def test_a_missing_inventory_says_how_to_name_one():
+    with pytest.raises(InventoryError) as caught:
+        inventory.load("/nonexistent/inventory.toml")
+    assert str(caught.value) == ("/nonexistent/inventory.toml: inventory file not found; pass "
+                                 "--inventory PATH or set OPSCHECK_INVENTORY to an existing file")
+
+
+def test_a_plugins_table_is_validated_and_kept_under_its_name(tmp_path):
+    path = tmp_path / "inventory.toml"
+    path.write_text(HOST + "[remediation]\nbudget = 2\n")
+    inv = inventory.load(path, REMEDIATION)
+    assert inv.section("remediation").budget == 2
+    path.write_text("[remediation]\nbudget = 0\n")
+    with pytest.raises(InventoryError) as caught:
+        inventory.load(path, REMEDIATION)
+    assert str(caught.value) == (f"{path}: remediation.budget: input should be greater than or "
+                                 "equal to 1 (got 0); set a value within the bound")
+
+
+def test_a_plugins_table_resolves_its_paths_against_the_inventory_folder(tmp_path):
+    path = tmp_path / "inventory.toml"
+    path.write_text('[remediation]\nstate = "s.sqlite"\n[system]\nemergency_stop = "STOP"\n')
+    section = inventory.load(path, REMEDIATION).section("remediation")
+    assert section.state == str(tmp_path / "s.sqlite")
+    assert section.emergency_stop == str(tmp_path / "STOP")  # the system's, as the default
+
+
+def test_the_names_never_masked_include_each_components_items_and_thresholds(tmp_path):
+    inv = inventory.parse(tomllib.loads(
+        '[[components]]\nname = "w"\nkind = "http"\nurl = "http://127.0.0.1:1/"\n'
+        '[[components.expect_json]]\npath = "status"\nequals = "ok"\n'
+        '[[probes]]\nname = "queue-depth"\ncomponent = "db"\nquery = "select 1"\n'
+        'critical = 5\n'
+        '[[components]]\nname = "db"\nkind = "sqlite"\npath = "x.db"\n'), tmp_path / "i.toml")
+    names = inv.names()
+    assert {"w", "db", "this-host", "http", "sqlite"} <= names
+    assert "queue-depth" in names  # a probe's name
