@@ -378,3 +378,43 @@ def test_an_error_inside_a_decision_rolls_it_back(db):
                                                ("no such table: x", False)])
 def test_only_locked_or_busy_errors_are_waited_out(message, busy):
     assert state._busy(sqlite3.OperationalError(message)) is busy
+
+
+def test_a_lock_is_free_the_moment_it_expires(clock, db):
+    holder, other = Store(db, "run-1"), Store(db, "run-2")
+    pol = policy(hold=10)
+    assert holder.reserve(KEY, pol).go
+    clock.now = T0 + 10 + state.LOCK_MARGIN
+    assert other.reserve(KEY, pol).go
+
+
+def test_a_go_decision_has_no_reason_and_no_detail(clock, db):
+    decision = Store(db, "run-1").reserve(KEY, policy())
+    assert (decision.go, decision.reason, decision.detail) == (True, "", "")
+
+
+def test_the_store_creates_every_missing_folder_of_its_path(tmp_path):
+    Store(tmp_path / "a" / "b" / "state.sqlite", "run-1").close()
+    assert (tmp_path / "a" / "b" / "state.sqlite").exists()
+
+
+def test_a_busy_database_is_retried_and_any_other_error_raised_at_once(db):
+    store = Store(db, "run-1")
+    tries: list[int] = []
+
+    def busy_once() -> None:
+        tries.append(1)
+        if len(tries) == 1:
+            raise sqlite3.OperationalError("database is locked")
+
+    store._retry(busy_once)
+    assert len(tries) == 2
+
+    def broken() -> None:
+        tries.append(1)
+        raise sqlite3.OperationalError("no such table: attempts")
+
+    tries.clear()
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        store._retry(broken)
+    assert len(tries) == 1
