@@ -68,6 +68,8 @@ def test_a_skip_is_skipped_with_its_reason_without_the_prefix():
     assert (res.state, res.message) == ("skipped", "not configured: no redis")
     odd = result(report("setup", "skipped", "E   odd skip"))
     assert (odd.state, odd.message) == ("skipped", "odd skip")
+    short = result(report("setup", "skipped", "odd"))  # text of 3 characters: not a tuple
+    assert short.message == "odd"
 
 
 def test_a_waived_failure_is_waived_with_the_waiver_and_the_failure():
@@ -114,3 +116,24 @@ def test_the_components_properties_are_kept_and_others_ignored():
 ])
 def test_the_failure_line_is_the_crash_or_the_first_e_line_or_the_last(longrepr, line):
     assert failure_text(report("call", "failed", longrepr)) == line
+
+
+def test_the_summary_tallies_each_components_states_and_leaves_out_the_rest():
+    from types import SimpleNamespace
+
+    from opscheck.outcomes import RESULTS, by_component
+
+    config = SimpleNamespace(stash=pytest.Stash())
+    found = config.stash.setdefault(RESULTS, {})
+    for i, (component, kind, state) in enumerate([
+            ("bus", "redis", "passed"), ("bus", "redis", "passed"), ("bus", "redis", "failed"),
+            ("db", None, "skipped"), (None, None, "passed")]):
+        res = Result(f"n{i}", state=state)
+        if component:
+            res.properties["component"] = component
+        if kind:
+            res.properties["kind"] = kind
+        found[res.nodeid] = res
+    tally = by_component(config)
+    assert {k: dict(v) for k, v in tally.items()} == {
+        ("bus", "redis"): {"passed": 2, "failed": 1}, ("db", "-"): {"skipped": 1}}

@@ -276,7 +276,7 @@ def test_the_worst_value_against_a_band_open_below_is_the_farthest_above_it():
 def _config(filters: list[str], pythonwarnings: list[str] | None = None):
     from types import SimpleNamespace
 
-    return SimpleNamespace(getini=lambda name: filters,
+    return SimpleNamespace(getini={"filterwarnings": filters}.__getitem__,
                            known_args_namespace=SimpleNamespace(pythonwarnings=pythonwarnings))
 
 
@@ -290,3 +290,22 @@ def test_the_strict_gate_is_the_runs_own_warning_filter_on_threshold_warnings():
         assert not strict(_config(["error::DeprecationWarning"]))
         assert not strict(_config([]))
     assert shown == []  # asking leaves no "is this run strict?" warning behind
+
+
+def test_measure_shows_and_records_the_unit_of_the_call():
+    item = Item()
+    Measure(item)("queue", 1, MEMORY, unit="tasks", component="q")
+    (record,) = measurements(item.user_properties)
+    assert (record["unit"], record["line"]) == (
+        "tasks", "q queue 1 tasks within warning 75 tasks, critical 90 tasks")
+
+
+def test_a_critical_measure_fails_without_a_traceback_and_a_warning_points_at_the_check():
+    with pytest.raises(pytest.fail.Exception) as caught:
+        Measure(Item())("memory used", 95, MEMORY)
+    assert caught.value.pytrace is False  # the line alone
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        Measure(Item())("memory used", 80, MEMORY)
+    (warning,) = shown
+    assert warning.filename == __file__  # the check's own line, not opscheck's
