@@ -396,3 +396,70 @@ def test_an_interrupted_attempt_is_recorded_as_interrupted(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run.handle(request(), recheck)
     assert outcomes(tmp_path) == ["interrupted"] and locks(tmp_path) == 0
+
+
+def test_a_ran_attempts_record_holds_what_it_did_and_what_the_recheck_said(tmp_path):
+    run, _ = runner(section(tmp_path, command=("sh", "-c", "echo restarted; exit 3"), budget=1))
+    out = run.handle(request(), Recheck(False))
+    assert (out.node, out.mode, out.component, out.action) == (
+        NODE, "apply", "web", "restart_service")
+    assert 0 <= out.duration < 3600 and round(out.duration, 3) == out.duration
+    (record,) = records(tmp_path)
+    assert {k: record[k] for k in ("component", "action", "summary", "changed", "exit_status",
+                                   "duration", "recheck", "recheck_line", "output",
+                                   "circuit_opened", "run")} == {
+        "component": "web", "action": "restart_service",
+        "summary": "ran sh -c 'echo restarted; exit 3'", "changed": True, "exit_status": 3,
+        "duration": out.duration, "recheck": "failed", "recheck_line": "web down (re-run 2)",
+        "output": "restarted\n", "circuit_opened": True, "run": "run-1"}
+
+
+def test_a_veto_with_an_allow_entry_records_its_parameters(tmp_path):
+    stop = tmp_path / "STOP"
+    stop.touch()
+    runner(section(tmp_path), killed="enabled = false")[0].handle(request(), Recheck(False))
+    runner(section(tmp_path, emergency_stop=str(stop)))[0].handle(request(), Recheck(False))
+    runner(section(tmp_path, confirm=2))[0].handle(
+        request(), Recheck(False, cause="unreachable"))
+    assert [r["params"] for r in records(tmp_path)] == [{"command": ["true"]}] * 3
+
+
+def test_an_emergency_stop_is_obeyed_before_any_rerun_or_reservation(tmp_path):
+    stop = tmp_path / "STOP"
+    stop.touch()
+    check = Recheck(False)
+    run, sleeps = runner(section(tmp_path, emergency_stop=str(stop), confirm=3))
+    assert run.handle(request(), check).decision == "skipped: emergency stop"
+    assert (check.calls, sleeps) == (0, [])
+    assert not (tmp_path / "state.sqlite").exists()  # the store was not even opened
+
+
+def test_the_records_of_cancelled_and_interrupted_attempts_carry_the_parameters(tmp_path):
+    run, _ = runner(section(tmp_path))
+    run.handle(request(), Recheck(True))  # passed under the lock
+    run.handle(request(), Recheck(False, cause="unreachable"))  # could not run under the lock
+    (tmp_path / "bad").mkdir()
+    runner(section(tmp_path, state=str(tmp_path / "bad")))[0].handle(request(), Recheck(False))
+    assert [(r["decision"], r["params"]) for r in records(tmp_path)] == [
+        ("skipped: not confirmed", {"command": ["true"]}),
+        ("skipped: not a confirmed failure", {"command": ["true"]}),
+        ("skipped: state store", {"command": ["true"]})]
+
+
+def test_preflight_names_an_unusable_state_store(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    message = runner(section(tmp_path, state=str(blocked / "state.sqlite")))[0].preflight()
+    assert message.startswith(f"remediation.state: cannot write {blocked / 'state.sqlite'} (")
+    assert message.endswith("); point [remediation].state at a writable file")
+
+
+def test_close_releases_the_store_once_opened_and_is_harmless_before(tmp_path):
+    import sqlite3
+
+    runner(section(tmp_path))[0].close()  # never opened: nothing to close
+    run, _ = runner(section(tmp_path))
+    store = run.store
+    run.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        store.db.execute("SELECT 1")
