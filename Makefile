@@ -55,7 +55,7 @@ dist: $(STAMP)
 	$(BIN)/python -m build --no-isolation --outdir dist .
 
 ## mutate: mutation testing of the verdict and safety core (mutmut, scripts/mutate): the
-## score per module; fails under 90 %. Not part of `make test`: about 15-30 min on 2 cores
+## score per module; fails under 90 %. Not part of `make test`: about 12 min on 2 cores
 ## (MUTATE_ARGS: --jobs N, --keep, mutant globs; see docs/self-tests.md)
 $(MUTATE_STAMP): pyproject.toml $(LOCK) $(MUTATE_LOCK)
 	test -x $(MUTATE_VENV)/bin/python || $(PYTHON) -m venv $(MUTATE_VENV)
