@@ -137,3 +137,52 @@ def test_a_run_whose_checks_were_all_skipped_checked_nothing():
     assert verdict.checked_nothing(config) == 2
     found["c"] = Result("c", state="passed")
     assert verdict.checked_nothing(config) is None
+
+
+def test_the_message_stops_at_the_first_introspection_line():
+    assert verdict.message(AssertionError("bus down\nassert a\nassert b")) == "bus down"
+
+
+def test_a_check_that_does_not_apply_is_skipped_at_its_own_location():
+    from opscheck.errors import NotApplicable
+
+    skipped = verdict._skip(NotApplicable("no replica configured"))
+    assert (skipped.msg, skipped._use_item_location) == ("no replica configured", True)
+
+
+@pytest.mark.parametrize(("tbstyle", "fulltrace", "asked"), [
+    ("long", False, True), ("short", True, True), ("short", False, False), ("auto", None, False)])
+def test_a_traceback_is_asked_for_with_tb_long_or_full_trace(tbstyle, fulltrace, asked):
+    option = SimpleNamespace(tbstyle=tbstyle)
+    if fulltrace is not None:
+        option.fulltrace = fulltrace
+    assert verdict._traceback_asked(SimpleNamespace(option=option)) is asked
+
+
+@pytest.mark.usefixtures("fresh_secrets")
+def test_a_rich_failure_report_is_flattened_only_when_it_holds_a_secret_or_a_control_character():
+    class Longrepr:
+        def __init__(self, text: str) -> None:
+            self.text = text
+
+        def __str__(self) -> str:
+            return self.text
+
+        def toterminal(self, tw) -> None:  # what pytest's reports have
+            tw.line(self.text)
+
+    secrets.remember("s3cr3t-value")
+    clean = Longrepr("E   bus down\nline 2")
+    rep = report(longrepr=clean)
+    verdict.sanitize(rep)
+    assert rep.longrepr is clean  # kept as it is: pytest renders it
+    for text, shown in (("E   pw s3cr3t-value", "E   pw ***"), ("E   \x1b[2J", "E   \\x1b[2J")):
+        rep = report(longrepr=Longrepr(text))
+        verdict.sanitize(rep)
+        assert rep.longrepr == shown
+
+
+def test_properties_keep_non_finite_numbers_as_they_are():
+    rep = report(user_properties=[("opscheck.measure", {"value": float("inf")})])
+    verdict.sanitize(rep)
+    assert rep.user_properties == [("opscheck.measure", {"value": float("inf")})]
