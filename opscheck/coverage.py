@@ -79,17 +79,14 @@ class Table:
     def of(self, runbook: str) -> list[Item]:
         return [i for i in self.items if i.runbook == runbook]
 
-    def listed(self, profile: str) -> dict[str, list[str]]:
-        """Check id -> the item ids (or ``extra``) that list it, for one profile's runbook."""
+    def listed(self, runbook: str) -> dict[str, list[str]]:
+        """Check id -> the item ids (or ``extra``) that list it, in one runbook's profile."""
         found: dict[str, list[str]] = {}
-        for key, book in self.runbooks.items():
-            if book.profile != profile:
-                continue
-            for item in self.of(key):
-                for check in item.checks:
-                    found.setdefault(check, []).append(item.id)
+        for item in self.of(runbook):
+            for check in item.checks:
+                found.setdefault(check, []).append(item.id)
         for extra in self.extras:
-            if extra.profile == profile:
+            if extra.profile == runbook:
                 for check in extra.checks:
                     found.setdefault(check, []).append("extra")
         return found
@@ -123,6 +120,9 @@ def load(path: Path = TABLE) -> Table:
         if not raw.get("why") or not raw.get("checks"):
             raise CoverageError(f"{path.name}: extra[{n}]: give checks and why (the reason "
                                 "the profile keeps checks no runbook item asked for)")
+        if raw.get("profile") not in runbooks:
+            raise CoverageError(f"{path.name}: extra[{n}]: profile {raw.get('profile')!r} is "
+                                f"not one of {', '.join(runbooks)} (the [runbooks.KEY])")
         extras.append(Extra(raw["profile"], raw["why"], tuple(raw["checks"])))
     return Table(runbooks, items, extras)
 
