@@ -19,6 +19,14 @@ import tomli_w
 
 from test_profiles import CHECK_DIRS
 
+# In-process pytester runs drop the modules first imported during a run (tests/conftest.py):
+# a client library imported by one stand-in run and cached by another (requests' cookie jar
+# class) would mix two copies. Import them once, up front.
+import jmespath  # noqa: E402, F401
+import psycopg  # noqa: E402, F401
+import redis  # noqa: E402, F401
+import requests  # noqa: E402, F401
+
 PROFILES = Path(__file__).resolve().parents[1] / "profiles"
 WARNINGS_FAIL = ("-W", "error::opscheck.thresholds.ThresholdWarning")
 OUTCOME = re.compile(r"\.py::(?P<id>.+?) (?P<outcome>PASSED|FAILED|SKIPPED|ERROR|XFAIL)\b")
