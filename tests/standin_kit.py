@@ -15,17 +15,15 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
-from test_profiles import CHECK_DIRS
-
 # In-process pytester runs drop the modules first imported during a run (tests/conftest.py):
 # a client library imported by one stand-in run and cached by another (requests' cookie jar
 # class) would mix two copies. Import them once, up front.
-import jmespath  # noqa: E402, F401
-import psycopg  # noqa: E402, F401
-import redis  # noqa: E402, F401
-import requests  # noqa: E402, F401
+import jmespath  # noqa: F401
+import psycopg  # noqa: F401
+import redis  # noqa: F401
+import requests  # noqa: F401
+import tomli_w
+from test_profiles import CHECK_DIRS
 
 PROFILES = Path(__file__).resolve().parents[1] / "profiles"
 WARNINGS_FAIL = ("-W", "error::opscheck.thresholds.ThresholdWarning")

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
+from test_profiles import CHECK_DIRS, raw, variables
 
 from opscheck import coverage
-from test_profiles import CHECK_DIRS, variables, raw
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILES = REPO / "profiles"

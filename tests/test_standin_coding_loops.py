@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 import standin_kit as kit
 
 pytestmark = pytest.mark.skipif(shutil.which("sqlite3") is None, reason="needs the sqlite3 tool")

@@ -16,12 +16,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-
 import standin_kit as kit
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -103,7 +101,8 @@ def build(root: Path) -> None:
 
 
 def tarball(root: Path) -> None:
-    """The monthly `tar -czf backup-$(date +%Y%m%d).tar.gz config/ .env .orchestrator-state.json`."""
+    """The monthly `tar -czf backup-$(date +%Y%m%d).tar.gz config/ .env .orchestrator-state.json`
+    (SRO:676-678)."""
     subprocess.run(["tar", "-czf", f"backup-{datetime.now():%Y%m%d}.tar.gz", "config/", ".env",
                     ".orchestrator-state.json"], cwd=root, check=True)
 

@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
 import standin_kit as kit
 from backup_data import pg_dump, redis_rdb, set_age
 from servers import RedisServer, Route
