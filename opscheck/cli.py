@@ -146,7 +146,7 @@ def explain(ctx: click.Context, check: str) -> None:
 @click.option("--force", is_flag=True, help="overwrite DEST if it exists")
 def init(profile: str, dest: Path, force: bool) -> None:
     """Copy the runbook profile PROFILE (wave, coding-loops, …) to DEST, to start from."""
-    names = sorted(p.stem for p in PROFILES.glob("*.toml"))
+    names = sorted(p.stem for p in PROFILES.glob("*.toml") if p.name != "coverage.toml")
     source = PROFILES / f"{profile}.toml"
     if profile not in names:
         click.echo(f"ERROR: no profile named {profile!r}; choose one of {', '.join(names)}",

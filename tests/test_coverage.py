@@ -137,3 +137,14 @@ def test_the_rendered_table_counts_verdicts(tmp_path):
     text = coverage.render(coverage.load(path))
     assert "| W (`w.md`) | `w.toml` | 2 | 1 | 3 | 67 % | 1 |" in text
     assert "- W02 (no source)" in text
+
+
+def test_opscheck_init_offers_profiles_not_the_coverage_table(tmp_path):
+    from click.testing import CliRunner
+
+    from opscheck.cli import commands
+
+    result = CliRunner().invoke(commands, ["init", "coverage", str(tmp_path / "x.toml")])
+    assert result.exit_code == 4, result.output
+    assert "no profile named 'coverage'" in result.output
+    assert "coding-loops, self-reflexive-orchestrator, t-developer-v2, wave" in result.output
