@@ -2,14 +2,14 @@
 
 A check that asks for ``<kind>_component`` runs once per component of that kind, with the
 component's name as its id. If it also asks for one of the kind's items (``mount`` for a
-host), it runs once per (component, item): ``test_disk_used[this-host:/]``. A kind or
-item the inventory does not configure gives no test (deselected; the report header lists
-what is not configured), and the checks folder of a kind with no component is not even
-collected (nothing of it imported), unless named on the command line. An item may bring its own marks (``item.mark_names()``, e.g. its
-tier): a PromQL query listed as ``[[components.queries]]`` with ``tier = "critical"`` runs
-under ``-m critical``. Each carries ``component(name=…, kind=…)``: ``-m
-"component(name='wave-redis')"`` selects one component's checks exactly (``-k wave-redis``
-also matches ``wave-redis-backup``).
+host), it runs once per (component, item): ``test_disk_used[this-host:/]``. A kind or item
+the inventory does not configure gives no test (deselected; the report header lists what is
+not configured), and the checks folder of a kind with no component is not even collected
+(nothing of it imported), unless named on the command line. An item may bring its own marks
+(``item.mark_names()``, e.g. its tier): a PromQL query listed as ``[[components.queries]]``
+with ``tier = "critical"`` runs under ``-m critical``. Each carries ``component(name=…,
+kind=…)``: ``-m "component(name='wave-redis')"`` selects one component's checks exactly
+(``-k wave-redis`` also matches ``wave-redis-backup``).
 
 The suite collects nothing but checks: with the plugin active, a folder or file outside the
 suite's ``checks/`` and the site check folders (:mod:`opscheck.selection`) is not collected

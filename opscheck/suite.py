@@ -46,6 +46,6 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def load(path: Path | str) -> Inventory:
     """The inventory at ``path`` with the tables of the suite's plugins ([remediation])."""
     from opscheck.inventory import load as _load
-    from opscheck.remediations.config import SECTIONS
+    from opscheck.remediations import SECTIONS
 
     return _load(path, SECTIONS)

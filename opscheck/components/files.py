@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from opscheck import secrets
 from opscheck.components import Component
-from opscheck.components.http import JsonCondition
+from opscheck.components.conditions import JsonCondition
 from opscheck.components.paths import local_path
 from opscheck.thresholds import Direction, Level, Threshold, Thresholds, level
 
