@@ -10,7 +10,9 @@ its timeout plus :data:`GRACE`) and meets what it found as its own open
 skip, or the target. By then the other openings have run alongside, so K dead components
 cost about one timeout in all, and each is contacted once. The first :data:`KEPT` targets
 in run order stay open for their first check; the others are closed at once (they were
-reachable) and reopened by their first check.
+reachable) and reopened by their first check. A target with a ``prepare(checks)`` method is
+told the names of its selected checks once opened, to start what they will read (a host
+starts its CPU sample: every host's is taken at the same time).
 
 The same module releases each component after its last check: the collection order says
 how many checks of each component are left, and when none is, its target is closed (after
@@ -23,6 +25,7 @@ checks one batch at a time; each component's checks go to one worker,
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import Counter
@@ -49,23 +52,25 @@ def component_of(item: pytest.Item) -> str | None:
     return next((str(v) for k, v in item.user_properties if k == "component"), None)
 
 
-def wanted(items: list[pytest.Item]) -> list[str]:
-    """The components the checks to run ask for, in the order their first check comes
-    (a check skipped at collection asks for nothing)."""
-    names: dict[str, None] = {}
+def wanted(items: list[pytest.Item]) -> dict[str, set[str]]:
+    """The components the checks to run ask for, in the order their first check comes, each
+    with the function names of its checks (a check skipped at collection asks for nothing)."""
+    names: dict[str, set[str]] = {}
     for item in items:
         name = component_of(item)
         if name is not None and item.get_closest_marker("skip") is None:
-            names.setdefault(name, None)
-    return list(names)
+            names.setdefault(name, set()).add(getattr(item, "originalname", item.name))
+    return names
 
 
 class Opening:
     """One component's opening, in its own thread; :meth:`wait` is its first check's."""
 
-    def __init__(self, component: Component, keep: bool, gates: list[threading.Semaphore]):
+    def __init__(self, component: Component, keep: bool, gates: list[threading.Semaphore],
+                 checks: set[str]) -> None:
         self.component = component
-        self.keep = keep
+        self.keep = keep  # a target that holds a connection is kept only if asked
+        self.checks = checks  # the names of its selected checks
         self.target: Any = None
         self.error: Exception | None = None
         self.given_up = False  # its check went on without it: a late target is closed
@@ -84,8 +89,12 @@ class Opening:
             except Exception as exc:  # handed to the component's first check
                 self.error = exc
                 return
+        prepare = getattr(target, "prepare", None)
+        if callable(prepare):  # what its checks will read, started now (a CPU sample)
+            with contextlib.suppress(Exception):  # the check reads it afresh, and says why
+                prepare(self.checks)
         with self._lock:
-            if self.keep and not self.given_up:
+            if (self.keep or not connect._holds(target)) and not self.given_up:
                 self.target = target
                 return
         connect._close(target)
@@ -121,14 +130,15 @@ _OPENINGS = pytest.StashKey[list[Opening]]()
 def open_all(session: pytest.Session) -> None:
     """Start opening each wanted component; its first check waits for it."""
     inventory = inventory_of(session.config)
-    components = [c for c in (inventory.get(n) for n in wanted(session.items)) if c is not None]
+    checks = wanted(session.items)
+    components = [c for c in map(inventory.get, checks) if c is not None]
     conns = connect.connections(session.config)
     openings = session.config.stash[_OPENINGS] = []
     pool = threading.Semaphore(POOL)
     gates: dict[str, threading.Semaphore] = {}
     for rank, component in enumerate(components):
         gate = gates.setdefault(component.address, threading.Semaphore(PER_ADDRESS))
-        opening = Opening(component, rank < KEPT, [gate, pool])
+        opening = Opening(component, rank < KEPT, [gate, pool], checks[component.name])
         conns.early[component.name] = opening.wait
         openings.append(opening)
         opening.thread.start()
