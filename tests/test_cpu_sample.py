@@ -1,4 +1,4 @@
-"""CPU samples (opscheck.targets.cpu): the suite's own CPU time is left out of a local
+"""CPU samples (opscheck.cpusample): the suite's own CPU time is left out of a local
 host's busy %, and a sample started as the run starts is the one the check reads (one
 sample per host, all at the same time, none taken again in the check)."""
 
@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 
+from opscheck import cpusample as cpu
 from opscheck.components.host import HostComponent
-from opscheck.targets import cpu
 from opscheck.targets.host import HostTarget
 
 

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from opscheck import secrets
 from opscheck.components import Component
-from opscheck.components.conditions import JsonCondition
-from opscheck.components.paths import local_path
+from opscheck.conditions import JsonCondition
+from opscheck.paths import local_path
 from opscheck.thresholds import Direction, Level, Threshold, Thresholds, level
 
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}

@@ -20,7 +20,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from opscheck import secrets
 from opscheck.components import Component, check_url, plain
-from opscheck.components.conditions import MISSING, JsonCondition, lookup  # noqa: F401 - here too
+from opscheck.conditions import MISSING, JsonCondition, lookup  # noqa: F401 - here too
 from opscheck.items import unique
 from opscheck.readings.jsonvalue import JsonValue
 from opscheck.readings.scrape import ScrapeQuery
