@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,6 +86,8 @@ def recover(layout: Layout) -> int:
         name = journal.name[1:-len(JOURNAL)]
         if placed(layout, name) is not None:
             os.unlink(journal)  # step 3 happened: the journal is stale
+        elif not _regular(journal):
+            os.rename(journal, folder / name)  # a link: put back, never followed
         else:
             _complete(layout, journal, name)
             done += 1
@@ -100,7 +103,15 @@ def requeue(layout: Layout, path: Path) -> str:
         raise Conflict(f"{where} exists too; resolve the duplicate by hand")
     journal = path.parent / f".{name}{JOURNAL}"
     os.rename(path, journal)
+    if not _regular(journal):  # a link to a file elsewhere: its content is never copied
+        os.rename(journal, path)
+        return f"left in {layout.in_progress}/ (a symlink, never followed)"
     return _complete(layout, journal, name)
+
+
+def _regular(path: Path) -> bool:
+    """Whether ``path`` itself (not what a link leads to) is a regular file."""
+    return stat.S_ISREG(os.lstat(path).st_mode)
 
 
 def move_all(layout: Layout, source: str, target: str, check: Callable[[], None],

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import Field, field_validator
 
+from opscheck.remediations.links import link_refused, symlink_on
 from opscheck.remediations.registry import (
     ActionContext,
     ActionError,
@@ -44,7 +45,7 @@ class CleanParams(Params):
     def _real(cls, value: str) -> str:
         link = symlink_on(value)  # refused again, atomically, when it runs
         if link:
-            raise ValueError(_link_refused(value, link))
+            raise ValueError(link_refused(value, link))
         return value
 
     @field_validator("path")
@@ -64,23 +65,6 @@ def _is_link(name: str, dir_fd: int) -> bool:
         return False
 
 
-def symlink_on(folder: str) -> str | None:
-    """The first symlink on the way from ``/`` to ``folder`` (itself included), or None."""
-    walked = Path("/")
-    for part in Path(os.path.abspath(folder)).parts[1:]:
-        walked /= part
-        if walked.is_symlink():
-            return str(walked)
-        if not walked.exists():
-            return None
-    return None
-
-
-def _link_refused(folder: str, link: str) -> str:
-    return (f"folder {folder}: {link} is a symlink (refused: it could lead anywhere); write "
-            f"the real path, {os.path.realpath(folder)}")
-
-
 def _open_real(folder: str) -> int:
     """A descriptor of ``folder``, reached from ``/`` without following any symlink."""
     fd = os.open("/", os.O_RDONLY | os.O_DIRECTORY)
@@ -92,7 +76,7 @@ def _open_real(folder: str) -> int:
         except OSError as exc:
             linked = _is_link(part, fd)
             os.close(fd)
-            why = _link_refused(folder, str(walked)) if linked else (
+            why = link_refused(folder, str(walked)) if linked else (
                 f"cannot open folder {folder}: {exc.strerror}")
             raise ActionError(why) from None
         os.close(fd)

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from opscheck.remediations import tasks
+from opscheck.remediations.links import link_refused, symlink_on
 from opscheck.remediations.registry import (
     ActionContext,
     ActionError,
@@ -62,6 +63,9 @@ class QueueParams(Params):
     def layout(self) -> Layout:
         assert self._layout is not None
         root = self._layout.root
+        for name in (self._layout.ready, self._layout.in_progress, self._layout.paused):
+            if link := symlink_on(str(root / name)):  # a move would land where it leads
+                raise ActionError(link_refused(str(root / name), link))
         for name in (self._layout.ready, self._layout.in_progress):
             if not (root / name).is_dir():
                 raise ActionError(f"{root / name} is not a folder; is queue = {root} right?")

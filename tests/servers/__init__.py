@@ -32,7 +32,6 @@ from .prometheus import PrometheusServer
 from .redis import RedisServer
 from .silent import SilentServer
 from .tls import make_self_signed_cert
-from .trickle import TrickleServer
 
 try:  # the fixtures need pytest; the classes work without it
     from .fixtures import (
@@ -75,7 +74,6 @@ __all__ = [
     "ServerError",
     "SilentServer",
     "StallingProxy",
-    "TrickleServer",
     "TricklingServer",
     "_ServerProcess",
     "_pg_bindir",

@@ -20,7 +20,10 @@ from .postgres import PostgresServer
 from .prometheus import PrometheusServer
 from .redis import RedisServer
 from .silent import SilentServer
-from .trickle import TrickleServer
+
+#: an HTTP answer's head promising a body the trickling peer then never finishes
+TRICKLED_HTTP = (b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 1000000\r\n\r\n"
+                 b"<GetCallerIdentityResponse>")
 
 
 @contextlib.contextmanager
@@ -195,7 +198,7 @@ def moto_server(moto_server_session: MotoServer, aws_test_env: None,
 
 
 @pytest.fixture
-def trickle_server() -> Iterator[TrickleServer]:
-    """An HTTP peer that sends its answer one byte every 0.2 s, never finishing."""
-    with TrickleServer() as server:
+def trickle_server() -> Iterator[TricklingServer]:
+    """An HTTP peer that promises a large body, then sends it one byte every 0.2 s."""
+    with TricklingServer(head=TRICKLED_HTTP, interval=0.2) as server:
         yield server
