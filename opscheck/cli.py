@@ -32,13 +32,13 @@ SUBCOMMANDS = ("validate", "list", "explain", "init")
 #: third-party plugins the command loads itself (entry points are off): always
 ALWAYS = ("pytest_timeout", "testinfra.plugin")
 #: ... xdist when one of its options is given; a report's plugins when it is asked for
-#: (opscheck.reporting.WRITERS)
+#: (opscheck.writers.WRITERS)
 XDIST = (("-n", "--numprocesses", "--dist", "--tx", "-d"), ("xdist.plugin", "xdist.looponfail"))
 
 
 def plugins_for(args: Sequence[str], environ: dict[str, str]) -> list[str]:
     """The ``-p`` plugins a run with ``args`` needs."""
-    from opscheck.reporting import plugins_for as report_plugins
+    from opscheck.writers import plugins_for as report_plugins
 
     given = {a.split("=", 1)[0] for a in args if a.startswith("-")}
     given |= {a[:2] for a in args if a.startswith("-n") and not a.startswith("--")}
