@@ -142,7 +142,7 @@ def test_the_rendered_table_counts_verdicts(tmp_path):
 def test_opscheck_init_offers_profiles_not_the_coverage_table(tmp_path):
     from click.testing import CliRunner
 
-    from opscheck.cli import commands
+    from opscheck.subcommands import commands
 
     result = CliRunner().invoke(commands, ["init", "coverage", str(tmp_path / "x.toml")])
     assert result.exit_code == 4, result.output
