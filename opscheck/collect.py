@@ -2,13 +2,14 @@
 
 A check that asks for ``<kind>_component`` runs once per component of that kind, with the
 component's name as its id. If it also asks for one of the kind's items (``mount`` for a
-host), it runs once per (component, item): ``test_disk_used[this-host:/]``. A kind or
-item the inventory does not configure gives no test (deselected; the report header lists
-what is not configured). An item may bring its own marks (``item.mark_names()``, e.g. its
-tier): a PromQL query listed as ``[[components.queries]]`` with ``tier = "critical"`` runs
-under ``-m critical``. Each carries ``component(name=…, kind=…)``: ``-m
-"component(name='wave-redis')"`` selects one component's checks exactly (``-k wave-redis``
-also matches ``wave-redis-backup``).
+host), it runs once per (component, item): ``test_disk_used[this-host:/]``. A kind or item
+the inventory does not configure gives no test (deselected; the report header lists what is
+not configured), and the checks folder of a kind with no component is not even collected
+(nothing of it imported), unless named on the command line. An item may bring its own marks
+(``item.mark_names()``, e.g. its tier): a PromQL query listed as ``[[components.queries]]``
+with ``tier = "critical"`` runs under ``-m critical``. Each carries ``component(name=…,
+kind=…)``: ``-m "component(name='wave-redis')"`` selects one component's checks exactly
+(``-k wave-redis`` also matches ``wave-redis-backup``).
 
 The suite collects nothing but checks: with the plugin active, a folder or file outside the
 suite's ``checks/`` and the site check folders (:mod:`opscheck.selection`) is not collected
@@ -31,6 +32,7 @@ from opscheck.plugin import inventory_of
 SUFFIX = "_component"
 NOT_CONFIGURED = "not-configured"
 ROOTS = pytest.StashKey[list[Path]]()
+UNCONFIGURED = pytest.StashKey[set[Path]]()
 
 
 def roots(config: pytest.Config) -> list[Path]:
@@ -50,8 +52,25 @@ def inside(path: Path, config: pytest.Config) -> bool:
     return any(path == r or r in path.parents or path in r.parents for r in roots(config))
 
 
+def unconfigured_folders(config: pytest.Config) -> set[Path]:
+    """The suite's check folders of the kinds the inventory has no component of: not
+    collected (nothing of theirs is imported: their checks would all be deselected), unless
+    named on the command line."""
+    if UNCONFIGURED not in config.stash:
+        inventory = inventory_of(config)
+        suite = selection.suite_checks().resolve().parent
+        named = {(config.invocation_params.dir / a.split("::", 1)[0]).resolve()
+                 for a in config.args}
+        config.stash[UNCONFIGURED] = {
+            folder for kind, entry in KINDS.items() if not inventory.of_kind(kind)
+            and (folder := (suite / entry.checks).resolve()) not in named}
+    return config.stash[UNCONFIGURED]
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    return None if inside(collection_path, config) else True
+    if not inside(collection_path, config):
+        return True
+    return True if collection_path.resolve() in unconfigured_folders(config) else None
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -43,7 +43,7 @@ from pydantic import (
 
 from opscheck import secrets
 from opscheck.components import NAME, unset
-from opscheck.components.http import JsonCondition, lookup
+from opscheck.conditions import JsonCondition, lookup
 from opscheck.errors import CheckFailed
 from opscheck.shell import IDENTIFIER, Ran
 from opscheck.thresholds import Direction, Level, Threshold

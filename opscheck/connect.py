@@ -1,6 +1,13 @@
 """Connections: each component reached once per run; a dead one costs its timeout once.
 
 Every ``<kind>_component`` fixture calls :func:`connect` with the kind's target opener.
+Before the first check, :mod:`opscheck.preopen` starts opening every selected component at
+once (a bounded pool of threads), so K dead components cost one timeout in all; each
+component's first check waits for its opening here and meets what it found as its own open. At most
+:data:`HELD` targets that hold a connection are kept open at a time (the least recently
+used is closed first and reopened when a check needs it again), and a component's target
+is closed after its last check (:func:`release`), so a sweep never holds more than a
+bounded number of sessions on a server.
 The first check of a component that cannot be reached fails with one line naming it and
 its address; every later check of that component reports an error, ``could not run:
 <name> unreachable``, without retrying. An error that a client raises mid-run (a timeout,
@@ -13,6 +20,7 @@ of the component with that reason.
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -27,6 +35,9 @@ T = TypeVar("T")
 COMPONENT = pytest.StashKey[Component]()
 _UNREACHABLE = pytest.StashKey[str]()
 _CONNECTIONS = pytest.StashKey["Connections"]()
+
+#: targets holding a connection (those with a ``close``) kept open at once, at most
+HELD = 8
 
 
 def one_line(exc: BaseException) -> str:
@@ -50,10 +61,36 @@ class Connections:
     """The run's cache of opened targets and of components found unreachable or not
     applicable."""
 
-    def __init__(self) -> None:
-        self.opened: dict[str, Any] = {}
+    def __init__(self, held: int = HELD) -> None:
+        self.opened: OrderedDict[str, Any] = OrderedDict()  # least recently used first
         self.failed: dict[str, str] = {}
         self.skipped: dict[str, str] = {}
+        #: pre-opening's answer for a component's first check: waits for it, then returns its
+        #: target (None: reachable, not kept open) or raises what opening it raised
+        self.early: dict[str, Callable[[], Any]] = {}
+        self.held = held
+        self.closed: list[str] = []  # components whose target was closed, in order
+
+    def keep(self, name: str, target: Any) -> None:
+        """Hold ``target`` as ``name``'s, closing the least recently used of the others
+        that hold a connection when more than :attr:`held` would be open."""
+        self.opened[name] = target
+        self.opened.move_to_end(name)
+        holding = [n for n, t in self.opened.items() if _holds(t)]
+        for old in holding[:max(0, len(holding) - self.held)]:
+            if old != name:
+                self.release(old)
+
+    def use(self, name: str) -> Any:
+        self.opened.move_to_end(name)
+        return self.opened[name]
+
+    def release(self, name: str) -> None:
+        """Close ``name``'s target (its failure is kept): a later check reopens it."""
+        target = self.opened.pop(name, None)
+        if target is not None:
+            _close(target)
+            self.closed.append(name)
 
     def mark_failed(self, component: Component, reason: str) -> None:
         self.failed.setdefault(component.name, reason)
@@ -62,12 +99,18 @@ class Connections:
         """Drop ``name``'s target (closed) and its failure: the next check reconnects."""
         self.failed.pop(name, None)
         self.skipped.pop(name, None)
+        self.early.pop(name, None)
         _close(self.opened.pop(name, None))
 
     def close_all(self) -> None:
         for target in self.opened.values():
             _close(target)
         self.opened.clear()
+
+
+def _holds(target: Any) -> bool:
+    """Does ``target`` hold something to release (a connection, a session)?"""
+    return callable(getattr(target, "close", None))
 
 
 def _close(target: Any) -> None:
@@ -98,20 +141,23 @@ def connect(request: pytest.FixtureRequest, opener: Callable[[Any], T]) -> T:
     if component.name in conns.failed:
         raise CouldNotRun(f"could not run: {component.name} unreachable "
                           f"({conns.failed[component.name]})")
-    if component.name not in conns.opened:
-        try:
-            conns.opened[component.name] = opener(component)
-        except NotApplicable as exc:
-            conns.skipped[component.name] = str(exc)
-            raise
-        except CouldNotRun as exc:  # e.g. credentials refused: do not try again this run
-            conns.mark_failed(component, str(exc))
-            raise
-        except Exception as exc:
-            reason = f"{component.name} unreachable at {component.address}: {one_line(exc)}"
-            conns.mark_failed(component, one_line(exc))
-            request.node.stash[_UNREACHABLE] = reason
-            return None  # type: ignore[return-value]  # pytest_runtest_call fails the check
+    if component.name in conns.opened:
+        return conns.use(component.name)
+    early = conns.early.pop(component.name, None)
+    try:
+        target = early() if early is not None else None  # pre-opening's, as this check's own
+        conns.keep(component.name, target if target is not None else opener(component))
+    except NotApplicable as exc:
+        conns.skipped[component.name] = str(exc)
+        raise
+    except CouldNotRun as exc:  # e.g. credentials refused: do not try again this run
+        conns.mark_failed(component, str(exc))
+        raise
+    except Exception as exc:
+        reason = f"{component.name} unreachable at {component.address}: {one_line(exc)}"
+        conns.mark_failed(component, one_line(exc))
+        request.node.stash[_UNREACHABLE] = reason
+        return None  # type: ignore[return-value]  # pytest_runtest_call fails the check
     return conns.opened[component.name]
 
 

@@ -16,7 +16,8 @@ from opscheck import hookspecs, markers, secrets, settings, text, version
 from opscheck.inventory import Inventory, InventoryError, load
 from opscheck.places import state_dir
 
-pytest_plugins = ["opscheck.selection", "opscheck.connect", "opscheck.collect",
+pytest_plugins = ["opscheck.selection", "opscheck.connect", "opscheck.preopen",
+                  "opscheck.collect",
                   "opscheck.measure", "opscheck.verdict", "opscheck.outcomes", "opscheck.waivers",
                   "opscheck.distribute", "opscheck.reporting"]
 

@@ -32,7 +32,10 @@ from pydantic import (
 )
 
 from opscheck.places import state_dir
-from opscheck.remediations import registry
+from opscheck.remediations import (
+    SECTIONS,  # noqa: F401 - declared there, for the plugin
+    registry,
+)
 
 
 def _in_state(name: str) -> str:
@@ -40,9 +43,6 @@ def _in_state(name: str) -> str:
     inventory the same user checks (keys are component and action names)."""
     return str(state_dir() / name)
 
-
-#: the inventory table this plugin reads (``pytest_opscheck_sections``)
-SECTIONS = {"remediation": "opscheck.remediations.config:Remediation"}
 
 #: kinds whose restart is a database restart (risky); an SQLite file has no server to restart
 DATABASE_KINDS = ("redis", "postgres")

@@ -75,7 +75,7 @@ def kill_switch(section: Remediation, config: pytest.Config) -> str | None:
 
 
 def pytest_opscheck_sections() -> dict[str, str]:
-    from opscheck.remediations.config import SECTIONS
+    from opscheck.remediations import SECTIONS
 
     return SECTIONS
 

@@ -23,7 +23,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo
 
 from opscheck.components import Component
-from opscheck.components.files import local_path
+from opscheck.paths import local_path
 
 GROUP = "opscheck.remediations"
 

@@ -36,13 +36,15 @@ def s3_set(name: str, url: str, fmt: str, **extra: object) -> str:
 
 
 def tar_gz(files: dict[str, bytes]) -> bytes:
+    """The same bytes for the same files (gzip's header time fixed): a manifest written
+    from a second build matches the uploaded one, whichever second each was made in."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, data in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    return gzip.compress(buffer.getvalue(), mtime=0)
 
 
 HISTORY = {"evolution_history/cycle-1.json": b'{"cycle": 1, "ok": true}',

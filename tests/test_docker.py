@@ -220,3 +220,17 @@ def test_empty_log_max_size_leaves_max_size_unchecked_on_documented_inspect_payl
     unchecked = DockerComponent(name="d", log_max_size="", log_max_file=2)
     assert unchecked.log_max_size is None
     assert rotation_problems(state, unchecked) == ["max-file 3 (expected at most 2)"]
+
+
+def test_log_rotation_false_leaves_the_rotation_check_out(suite, tmp_path):
+    """A stack whose runbook sets no log rotation (the Agentic Factory's) says so with
+    ``log_rotation = false``: the check skips with that reason, before any engine is asked
+    (the engine here does not exist); without it the check runs (and cannot, here)."""
+    missing = f"unix://{tmp_path}/no-engine.sock"
+    suite.inventory(inventory(missing, "log_rotation = false"))
+    result = suite.run("-rs", "-k", "log_rotation", checks=("docker",))
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*wave-docker sets log_rotation = false*"])
+    suite.inventory(inventory(missing))
+    result = suite.run("-k", "log_rotation", checks=("docker",))
+    assert result.parseoutcomes().get("skipped", 0) == 0, result.stdout.str()

@@ -391,8 +391,9 @@ PROFILES = Path(__file__).resolve().parents[1] / "profiles"
 
 
 def profile_entries(name: str, component: str, monkeypatch) -> dict:
-    for var in ("PROJECT_PATH", "REDIS_PASSWORD", "POSTGRES_PASSWORD", "GRAFANA_PASSWORD",
-                "WAVE_API_KEY"):
+    from test_profiles import raw, variables
+
+    for var in variables(raw(PROFILES / name)):  # every variable the profile names
         monkeypatch.setenv(var, f"/tmp/opscheck-dummy-{var.lower()}")
     inventory = load(PROFILES / name)
     entry = inventory.get(component)

@@ -61,8 +61,9 @@ def test_healthy_postgres_passes_and_skips_replica_checks(suite, postgres_server
 
 
 def test_connections_nearly_used_up_fail(suite, postgres_server_session):
-    server = postgres_server_session  # max_connections 30: 26 held + the check's own = 90 %
-    held = [psycopg.connect(server.dsn, connect_timeout=5) for _ in range(26)]
+    # max_connections 30: 27 held = 90 % (the check's own session is not counted)
+    server = postgres_server_session
+    held = [psycopg.connect(server.dsn, connect_timeout=5) for _ in range(27)]
     try:
         suite.inventory(pg_inventory(server))
         result = suite.run("-k", "connections", checks=ALL)

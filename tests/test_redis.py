@@ -182,6 +182,21 @@ def test_failing_saves_fail_persistence_and_age_the_last_save(suite, server_fact
         "*bus last successful save * min ≥ critical 0.01 min*"])
 
 
+def test_an_idle_redis_has_no_unsaved_age_until_a_write(suite, server_factory):
+    """An idle Redis never saves again, so its last save time only grows: with nothing
+    changed since a good save the snapshot is current (0 min); one write starts the age."""
+    server = server_factory(extra_config={"save": "3600 1"})
+    time.sleep(0.7)  # the startup "save" is now older than the level
+    suite.inventory(redis_inventory(
+        server, "[components.thresholds.last_save_age]\nwarning = 0.001\ncritical = 0.01\n"))
+    result = suite.run("-k", "save_age", checks=ALL)
+    result.assert_outcomes(passed=1)
+    server.client().set("story:1", "x")
+    result = suite.run("-k", "save_age", checks=ALL)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*bus last successful save * min ≥ critical 0.01 min*"])
+
+
 def test_failing_aof_rewrite_fails_persistence(suite, server_factory):
     server = server_factory(extra_config={"appendonly": "yes", "enable-protected-configs": "yes"})
     gone = server.dir / "gone"

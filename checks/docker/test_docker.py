@@ -52,6 +52,7 @@ def test_restart_count(docker_component, container, measure):
 
 @pytest.mark.standard
 @pytest.mark.docker
+@pytest.mark.applies(lambda c: c.log_rotation, "sets log_rotation = false")
 def test_log_rotation(docker_component, container):
     """Logs rotate as the WAVE runbook sets them: json-file, max-size 10m, max-file 3."""
     state = docker_component.container(container)

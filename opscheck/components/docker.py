@@ -42,6 +42,9 @@ class DockerComponent(Component):
     compose_project: str | None = Field(default=None, description=(
         "compose project whose containers must not have exited (label "
         "com.docker.compose.project); default: the containers listed"))
+    log_rotation: bool = Field(default=True, description=(
+        "check each listed container's log rotation (driver, max-size, max-file); false "
+        "where the runbook sets none (the engine's default json-file never rotates)"))
     log_driver: str = Field(default="json-file", description="expected logging driver")
     log_max_size: str | None = Field(default="10m", description=(
         "expected json-file max-size (WAVE runbook: 10m); \"\" skips the rotation check"))

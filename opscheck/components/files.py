@@ -8,7 +8,6 @@ entries of ``exists``, ``limits`` and ``git`` may be globs (``workspace-*/memory
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -16,8 +15,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from opscheck import secrets
-from opscheck.components import Component, plain, unset
-from opscheck.components.http import JsonCondition
+from opscheck.components import Component
+from opscheck.conditions import JsonCondition
+from opscheck.paths import local_path
 from opscheck.thresholds import Direction, Level, Threshold, Thresholds, level
 
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
@@ -26,33 +26,6 @@ Tier = Literal["critical", "standard", "deep"]
 AGE_UNITS = {"s": 1, "min": 60, "h": 3600, "d": 86400}
 SIZE_UNITS = {"B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KiB": 1024, "MiB": 1024**2,
               "GiB": 1024**3}
-UNSET_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
-
-
-def local_path(value: str, info: ValidationInfo, note: bool = False) -> str:
-    """``value`` with ``~`` and environment variables expanded, made absolute.
-
-    Relative paths are taken from the inventory file's folder (validation context ``base``).
-    An unset variable is a ValueError naming it, or with ``note`` (a field validator of a
-    component) it is noted for the loader's one error listing them all
-    (:func:`opscheck.components.unset`). An empty path or one with a control character is a
-    ValueError.
-    """
-    if not value.strip():
-        raise ValueError("an empty path names no file; write the path, or remove the entry")
-    plain(value, "path")
-    expanded = os.path.expanduser(os.path.expandvars(value))
-    for var in dict.fromkeys(UNSET_VAR.findall(expanded)):
-        problem = (f"path {value!r} uses environment variable {var}, which is not set; "
-                   f"export {var} or write the path in full")
-        if not (note and info.field_name):
-            raise ValueError(problem)
-        unset(info, var, info.field_name, problem)
-    path = Path(expanded)
-    base = (info.context or {}).get("base")
-    if not path.is_absolute() and base is not None:
-        path = Path(base) / path
-    return str(path)
 
 
 def format_of(path: str) -> str | None:

@@ -13,7 +13,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from opscheck.components import Component
-from opscheck.components.files import local_path
+from opscheck.paths import local_path
 from opscheck.thresholds import Threshold, Thresholds, level
 
 #: the Agentic Factory runbook's state folders, in the order a task moves through them

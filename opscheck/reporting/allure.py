@@ -39,12 +39,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-# allure-pytest (a pytest11 plugin) has imported these already: importing them costs nothing
-import allure
-import allure_commons
-import attr
 import pytest
-from allure_commons.model2 import Status, StatusDetails
 
 from opscheck import markers, secrets, text
 from opscheck.outcomes import Result, results
@@ -70,6 +65,8 @@ NAMES = frozenset({"name", "fullName", "historyId", "testCaseId", "uuid", "label
 def scrub(obj: Any, mask: bool = True) -> Any:
     """``obj`` (an allure model, a list, a string) with every text printable and every
     secret redacted outside the name fields, in place."""
+    import attr
+
     if isinstance(obj, str):
         return text.printable(secrets.redact(obj) if mask else obj)
     if isinstance(obj, list):
@@ -112,6 +109,8 @@ def verdict_line(result: Result) -> str | None:
 
 def settle(result: Any) -> None:
     """Put opscheck's verdict (the labels :func:`describe` left) into the result."""
+    from allure_commons.model2 import Status, StatusDetails
+
     mine = {label.name: label.value for label in result.labels
             if label.name in (VERDICT, STATE, FLAKY)}
     if not mine:
@@ -127,26 +126,32 @@ def settle(result: Any) -> None:
     result.statusDetails = details
 
 
-class Redactor:
-    """An allure_commons plugin: settles and redacts a result before allure's file logger
-    writes it."""
+def redactor() -> Any:
+    """An allure_commons plugin that settles and redacts a result before allure's file
+    logger writes it (allure is imported only when its report is asked for)."""
+    import allure_commons
 
-    @allure_commons.hookimpl(tryfirst=True)
-    def report_result(self, result: Any) -> None:
-        settle(result)
-        scrub(result)
+    class Redactor:
+        @allure_commons.hookimpl(tryfirst=True)
+        def report_result(self, result: Any) -> None:
+            settle(result)
+            scrub(result)
 
-    @allure_commons.hookimpl(tryfirst=True)
-    def report_container(self, container: Any) -> None:
-        scrub(container)
+        @allure_commons.hookimpl(tryfirst=True)
+        def report_container(self, container: Any) -> None:
+            scrub(container)
+
+    return Redactor()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if not active(config):
         return
-    redactor = Redactor()
-    allure_commons.plugin_manager.register(redactor)
-    config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(redactor))
+    import allure_commons
+
+    plugin = redactor()
+    allure_commons.plugin_manager.register(plugin)
+    config.add_cleanup(lambda: allure_commons.plugin_manager.unregister(plugin))
     config.pluginmanager.register(Labeller(), "opscheck-allure")
 
 
@@ -175,6 +180,8 @@ class Labeller:
 
 def describe(item: pytest.Item) -> None:
     """Label, parametrize, describe and attach to the check's Allure result."""
+    import allure
+
     result = results(item.config).get(item.nodeid)
     props = result.properties if result else {}
     tier = markers.tier_of(item)
