@@ -140,7 +140,8 @@ class Command(BaseModel):
                                  "and the name of the variable holding its value, e.g. "
                                  "{ TOKEN = \"GITHUB_TOKEN\" }")
             if secrets.resolve(var) is None:
-                unset(info, var, f"env.{name}")  # reported with every other unset variable
+                entry = info.data.get("name", "?")  # validated before env: name it the key
+                unset(info, var, f"commands[{entry}].env.{name}")  # reported with the others
         return value
 
     @model_validator(mode="after")

@@ -175,7 +175,8 @@ def test_each_command_runs_at_its_own_tier(suite):
     (command("pipe", 'run = "journalctl -u x | grep -c hit"'), "local://",
      "holds shell operators (| ; & < > ( )); set shell = true"),
     (command("env", 'run = ["env"]\nenv = { T = "OPSCHECK_UNSET_VAR" }'), "local://",
-     "environment variable OPSCHECK_UNSET_VAR (named by env.T) is not set"),
+     "components[0] (box).commands[env].env: environment variable OPSCHECK_UNSET_VAR "
+     "(named by commands[env].env.T) is not set"),
     (command("env", 'run = ["env"]\nenv = { T = "HOME" }'), "ssh://ops@127.0.0.1",
      "env passes values from opscheck's own environment, which only reaches local:// hosts"),
     (command("num", 'run = ["true"]\ncritical = 1'), "local://",
