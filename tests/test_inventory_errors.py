@@ -183,8 +183,9 @@ def test_an_unset_variable_of_a_nested_key_is_reported_under_its_table(monkeypat
     monkeypatch.delenv("OPSCHECK_T_UNSET1", raising=False)
     assert error(HOST + '[[components.commands]]\nname = "c"\nrun = ["true"]\n'
                  'env = { TOKEN = "OPSCHECK_T_UNSET1" }\n') == (
-        f"{PATH}: components[0] (h).env: environment variable OPSCHECK_T_UNSET1 (named by "
-        "env.TOKEN) is not set; export OPSCHECK_T_UNSET1 before running, or remove env.TOKEN")
+        f"{PATH}: components[0] (h).commands[c].env: environment variable OPSCHECK_T_UNSET1 "
+        "(named by commands[c].env.TOKEN) is not set; export OPSCHECK_T_UNSET1 before running, "
+        "or remove commands[c].env.TOKEN")
 
 
 KINDS = ("aws, backup, docker, files, gpu, host, http, nats, postgres, prometheus, queue, "
