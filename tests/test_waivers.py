@@ -306,3 +306,14 @@ def test_an_xdist_worker_writes_no_summary_the_controller_does(tmp_path):
     terminal = Terminal()
     pytest_terminal_summary(terminal, config)
     assert terminal.written == []
+
+
+def test_an_expired_waiver_leaves_a_failure_report_without_a_crash_line_as_it_is():
+    class PluginRepr:  # another plugin's report: not text, no crash line to note it on
+        def toterminal(self, tw) -> None:
+            tw.line("a plugin's own report")
+
+    shown = PluginRepr()
+    call, report = phase("call", "failed", shown)
+    pytest_opscheck_report(Item(STALE), call, report)
+    assert report.outcome == "failed" and report.longrepr is shown
