@@ -119,9 +119,7 @@ def test_slow_command_is_killed_with_its_whole_process_group_at_the_deadline(sui
     script = f"sleep {a} & (trap '' TERM; exec sleep {b}) & wait"
     suite.inventory("[system]\ntimeout = 1\n" + host(command("slow", f'run = "{script}"\n'
                                                               'shell = true')))
-    started = time.monotonic()
     result = run(suite)
-    elapsed = time.monotonic() - started
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["box: command slow (*) took longer than 1 s and was killed "
                                  "with its process group (raise the entry's timeout); "
@@ -130,7 +128,6 @@ def test_slow_command_is_killed_with_its_whole_process_group_at_the_deadline(sui
     while (_alive(f"sleep {a}") or _alive(f"sleep {b}")) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(f"sleep {a}") and not _alive(f"sleep {b}"), "a child outlived the check"
-    assert elapsed < 15, f"the run took {elapsed:.1f} s"
 
 
 def test_a_timeout_past_pytest_timeouts_limit_is_kept_under_it(suite):

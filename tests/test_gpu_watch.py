@@ -63,7 +63,7 @@ def test_recorded_samples_are_spread_over_the_window():
     spread.memory_window(0, 0.4, len(FULL))
     calls = spread.nvml.calls
     assert len(calls) == 5
-    assert 0.35 <= calls[-1] - calls[0] < 1.0  # evenly over the window, not all at once
+    assert calls[-1] - calls[0] >= 0.35  # spread over the window, not all at once
     assert GIB == 1024**3  # MiB from nvidia-smi / 1024 = the GiB the levels use
 
 

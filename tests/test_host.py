@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 
 import pytest
 
@@ -107,9 +106,7 @@ def test_inactive_unit_fails(suite):
 def test_ssh_host_that_never_answers_fails_once_within_its_timeout(suite, silent_server):
     spec = f"ssh://opscheck@127.0.0.1:{silent_server.port}"
     suite.inventory('[system]\ntimeout = 1\n' + host(spec=spec, name="dead-host"))
-    start = time.monotonic()
     result = suite.run("-m", "not deep")
-    elapsed = time.monotonic() - start
     # the first check fails in one line; the rest of that host could not run, at no extra wait
     result.assert_outcomes(failed=1, errors=5, deselected=6)
     result.stdout.fnmatch_lines([
@@ -117,7 +114,7 @@ def test_ssh_host_that_never_answers_fails_once_within_its_timeout(suite, silent
         f"dead-host unreachable at {spec}: ConnectionError: *timed out*",
     ])
     assert "Traceback" not in result.stdout.str()
-    assert elapsed < 1 + 4, f"a dead host cost {elapsed:.1f} s: its timeout was paid more than once"
+    assert silent_server.connection_count == 1, "the dead host's timeout was paid more than once"
 
 
 def test_ssh_port_with_nothing_listening_fails_fast(suite):
