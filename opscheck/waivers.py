@@ -23,6 +23,7 @@ naming the file, the key and the fix.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -35,7 +36,7 @@ from opscheck import settings
 from opscheck.collect import NOT_CONFIGURED
 from opscheck.inventory import InventoryError, validate
 from opscheck.measure import strict
-from opscheck.outcomes import WAIVER, results
+from opscheck.outcomes import WAIVER, Result, results
 from opscheck.settings import Setting, on_controller
 from opscheck.tomlfile import parse_toml, read_text
 
@@ -193,23 +194,34 @@ def _noted(text: str, note: str) -> str:
     return f"{first} [{note}]{newline}{rest}"
 
 
+def expired_lines(found: Iterable[Result]) -> list[str]:
+    """One line per check whose waiver expired: the check, the waiver, how to fix it."""
+    return [f"{r.nodeid}: waiver {r.waiver['check']!r} expired on {r.waiver['expires']}; "
+            f"renew it with a new justification or remove it from {r.waiver['file']}"
+            for r in found if r.waiver and r.waiver.get("expired")]
+
+
+def unmatched_lines(patterns: list[str], source: Path | None, gate: bool) -> list[str]:
+    """One line per waiver that matched no collected check; under the strict gate each says
+    that it fails the run."""
+    return [f"waiver {pattern!r} in {source} matches no collected check; fix its pattern "
+            "(* and ? are wildcards, brackets are literal) or remove it"
+            + (" (strict gate: this fails the run)" if gate else "") for pattern in patterns]
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The expired waivers (red), then the waivers matching no check (red under the strict
+    gate, where they fail the run; yellow otherwise)."""
     if not on_controller(config):
         return
-    stale = [(r.nodeid, r.waiver) for r in results(config).values()
-             if r.waiver and r.waiver.get("expired")]
+    stale = expired_lines(results(config).values())
     if stale:
         terminalreporter.section("opscheck: EXPIRED WAIVERS", red=True, bold=True)
-        for nodeid, waiver in stale:
-            terminalreporter.line(f"{nodeid}: waiver {waiver['check']!r} expired on "
-                                  f"{waiver['expires']}; renew it with a new justification "
-                                  f"or remove it from {waiver['file']}", red=True)
+        for line in stale:
+            terminalreporter.line(line, red=True)
     lost = unmatched(config)
     if lost:
         gate = strict(config)
         terminalreporter.section("opscheck: WAIVERS MATCHING NO CHECK", red=gate, yellow=not gate)
-        for pattern in lost:
-            terminalreporter.line(f"waiver {pattern!r} in {waivers_file(config)} matches no "
-                                  "collected check; fix its pattern (* and ? are wildcards, "
-                                  "brackets are literal) or remove it"
-                                  + (" (strict gate: this fails the run)" if gate else ""))
+        for line in unmatched_lines(lost, waivers_file(config), gate):
+            terminalreporter.line(line)

@@ -118,7 +118,7 @@ def test_the_failure_line_is_the_crash_or_the_first_e_line_or_the_last(longrepr,
     assert failure_text(report("call", "failed", longrepr)) == line
 
 
-def test_the_summary_tallies_each_components_states_and_leaves_out_the_rest():
+def test_the_summary_tallies_each_components_states_and_leaves_out_checks_of_none():
     from types import SimpleNamespace
 
     from opscheck.outcomes import RESULTS, by_component
@@ -127,7 +127,7 @@ def test_the_summary_tallies_each_components_states_and_leaves_out_the_rest():
     found = config.stash.setdefault(RESULTS, {})
     for i, (component, kind, state) in enumerate([
             ("bus", "redis", "passed"), ("bus", "redis", "passed"), ("bus", "redis", "failed"),
-            ("db", None, "skipped"), (None, None, "passed")]):
+            (None, None, "passed"), ("db", None, "skipped"), (None, None, "passed")]):
         res = Result(f"n{i}", state=state)
         if component:
             res.properties["component"] = component
@@ -137,3 +137,85 @@ def test_the_summary_tallies_each_components_states_and_leaves_out_the_rest():
     tally = by_component(config)
     assert {k: dict(v) for k, v in tally.items()} == {
         ("bus", "redis"): {"passed": 2, "failed": 1}, ("db", "-"): {"skipped": 1}}
+
+
+def test_a_check_that_could_not_run_stays_so_when_its_teardown_fails_too():
+    res = result(report("setup", "failed", "E   could not run: bus unreachable"),
+                 report("teardown", "failed", "E   cleanup failed"))
+    assert (res.state, res.message) == ("could not run", "could not run: bus unreachable")
+
+
+def test_a_warning_shows_as_soon_as_the_calls_report_is_in_before_the_teardown():
+    # report writers read the result in pytest_runtest_logreport, phase by phase
+    res = result(report("setup"), report("call", props=[measured("warning", "80% ≥ 75%")]))
+    assert (res.state, res.message) == ("warning", "80% ≥ 75%")
+
+
+def test_a_remediation_that_fixed_the_check_wins_over_a_warning_left_after_it():
+    fixed = {"state": "remediated", "line": "REMEDIATED: bus restart_service"}
+    res = result(report("call", props=[(REMEDIATION, fixed), measured("warning", "80% ≥ 75%")]))
+    assert (res.state, res.message) == ("remediated", "REMEDIATED: bus restart_service")
+
+
+def test_a_chained_failures_line_is_the_exception_the_check_ended_with_not_its_cause():
+    try:
+        try:
+            raise KeyError("maxmemory")
+        except KeyError as exc:
+            raise RuntimeError("bus answered no memory figure") from exc
+    except RuntimeError:
+        longrepr = pytest.ExceptionInfo.from_current().getrepr()
+    assert failure_text(report("call", "failed", longrepr)) == \
+        "RuntimeError: bus answered no memory figure"
+
+
+class Terminal:
+    """A terminal reporter that keeps what is written: (kind, text, markup)."""
+
+    def __init__(self) -> None:
+        self.written: list[tuple[str, Any, dict]] = []
+
+    def section(self, title: str, **markup: Any) -> None:
+        self.written.append(("section", title, markup))
+
+    def line(self, text: str, **markup: Any) -> None:
+        self.written.append(("line", text, markup))
+
+
+def collected(*rows: tuple[str | None, str | None, str]) -> Any:
+    """A run's config whose results are ``rows`` of (component, kind, state)."""
+    from types import SimpleNamespace
+
+    from opscheck.outcomes import RESULTS
+
+    config = SimpleNamespace(stash=pytest.Stash())
+    found = config.stash.setdefault(RESULTS, {})
+    for i, (component, kind, state) in enumerate(rows):
+        res = Result(f"n{i}", state=state)
+        if component:
+            res.properties["component"] = component
+        if kind:
+            res.properties["kind"] = kind
+        found[res.nodeid] = res
+    return config
+
+
+def test_the_summary_lists_each_component_checked_by_name_with_its_tally_in_state_order():
+    from opscheck.outcomes import Collector
+
+    config = collected(("db", "postgres", "failed"), ("bus", "redis", "warning"),
+                       ("bus", "redis", "passed"), ("bus", "redis", "passed"),
+                       ("bus", "redis", "waived"), (None, None, "failed"))
+    terminal = Terminal()
+    Collector(config).pytest_terminal_summary(terminal)  # type: ignore[arg-type]
+    assert terminal.written == [("section", "opscheck: components checked", {}),
+                                ("line", "bus (redis): 2 passed, 1 warning, 1 waived", {}),
+                                ("line", "db (postgres): 1 failed", {})]
+
+
+def test_a_run_that_checked_no_component_adds_no_components_section():
+    from opscheck.outcomes import Collector
+
+    terminal = Terminal()
+    Collector(collected((None, None, "passed"))).pytest_terminal_summary(terminal)
+    assert terminal.written == []

@@ -186,3 +186,73 @@ def test_properties_keep_non_finite_numbers_as_they_are():
     rep = report(user_properties=[("opscheck.measure", {"value": float("inf")})])
     verdict.sanitize(rep)
     assert rep.user_properties == [("opscheck.measure", {"value": float("inf")})]
+
+
+def test_a_connection_error_in_the_call_names_the_component_its_address_and_marks_it():
+    from opscheck.connect import _CONNECTIONS, Connections
+
+    bus = SimpleNamespace(name="bus", address="127.0.0.1:6379")
+    item = Item(component=bus)
+    item.config.stash = pytest.Stash()
+    item.config.stash[_CONNECTIONS] = Connections()
+    rep = report()
+    verdict.word(item, call("call", ConnectionRefusedError("refused")), rep)
+    assert (rep.longrepr, verdict.cause_of(rep)) == (
+        "bus at 127.0.0.1:6379: ConnectionRefusedError: refused", "unreachable")
+    assert item.config.stash[_CONNECTIONS].failed == {"bus": "ConnectionRefusedError: refused"}
+
+
+def test_a_bare_assert_keeps_its_traceback_for_the_checks_author():
+    rep = report(longrepr="the traceback")
+    verdict.word(Item(), call("call", AssertionError()), rep)
+    assert (rep.longrepr, verdict.cause_of(rep)) == ("the traceback", "condition")
+
+
+def test_a_check_failing_with_an_empty_message_shows_an_empty_line_not_its_exception():
+    rep = report(longrepr="the traceback")
+    verdict.word(Item(), call("call", pytest.fail.Exception("", pytrace=False)), rep)
+    assert rep.longrepr == ""
+
+
+def test_a_waived_failure_keeps_pytests_xfail_report():
+    # pytest made the failure an xfail (a waiver): a skipped report with the exception
+    rep = report("skipped", ("x.py", 1, "waived until 2030-06-30: OPS-1"))
+    verdict.word(Item(), call("call", AssertionError("export missing")), rep)
+    assert rep.longrepr == ("x.py", 1, "waived until 2030-06-30: OPS-1")
+    assert verdict.cause_of(rep) is None
+
+
+def test_a_failure_pytest_made_without_an_exception_keeps_its_report():
+    # a strict xfail that passed: failed, with no exception to word
+    rep = report(longrepr="[XPASS(strict)] known bug")
+    verdict.word(Item(), call("call", None), rep)
+    assert (rep.longrepr, verdict.cause_of(rep)) == ("[XPASS(strict)] known bug", None)
+
+
+class Terminal:
+    def __init__(self) -> None:
+        self.written: list[tuple[str, dict]] = []
+
+    def write_line(self, line: str, **markup: Any) -> None:
+        self.written.append((line, markup))
+
+
+def test_a_run_that_checked_nothing_says_so_in_yellow_with_its_exit_status():
+    config = SimpleNamespace(stash=pytest.Stash())
+    config.stash[RESULTS] = {"a": Result("a", state="skipped"), "b": Result("b", state="skipped")}
+    terminal = Terminal()
+    verdict.pytest_terminal_summary(terminal, config)
+    assert terminal.written == [("opscheck: nothing was checked: all 2 selected checks were "
+                                 "skipped (see their reasons); exit 5", {"yellow": True})]
+    config.stash[RESULTS]["c"] = Result("c", state="passed")
+    terminal = Terminal()
+    verdict.pytest_terminal_summary(terminal, config)
+    assert terminal.written == []
+
+
+def test_an_xdist_worker_does_not_say_that_nothing_was_checked():
+    config = SimpleNamespace(stash=pytest.Stash(), workerinput={})
+    config.stash[RESULTS] = {"a": Result("a", state="skipped")}
+    terminal = Terminal()
+    verdict.pytest_terminal_summary(terminal, config)
+    assert terminal.written == []

@@ -10,7 +10,22 @@ from types import SimpleNamespace
 import pytest
 
 from opscheck.inventory import InventoryError
-from opscheck.waivers import EXPIRED, Waiver, _noted, load, pytest_opscheck_report
+from opscheck.outcomes import RESULTS, Result
+from opscheck.waivers import (
+    EXPIRED,
+    UNMATCHED,
+    WAIVERS,
+    Waiver,
+    _noted,
+    expired_lines,
+    load,
+    pytest_configure,
+    pytest_opscheck_report,
+    pytest_terminal_summary,
+    unmatched,
+    unmatched_lines,
+    waivers_file,
+)
 
 EXPIRES = dt.date(2030, 6, 30)
 
@@ -147,3 +162,158 @@ def test_no_expired_waiver_or_another_phase_leaves_the_report_alone(stale, when,
     call, report = phase(when, outcome, ("x.py", 1, "reason") if outcome == "skipped" else None)
     pytest_opscheck_report(Item(stale), call, report)
     assert report.outcome == outcome
+
+
+class Config:
+    """The little of pytest.Config the waivers plugin asks: its settings (command line, ini),
+    where the run started and the suite's root, its warning filters, its stash."""
+
+    def __init__(self, root: Path, option: str | None = None, ini: str | None = None,
+                 filterwarnings: tuple[str, ...] = ()) -> None:
+        self.stash = pytest.Stash()
+        self.rootpath = root / "suite"
+        self.invocation_params = SimpleNamespace(dir=root / "shell")
+        self.known_args_namespace = SimpleNamespace(pythonwarnings=None)
+        self._option, self._ini = option, {"opscheck_waivers": ini,
+                                           "filterwarnings": list(filterwarnings)}
+
+    def getoption(self, name: str, default=None):
+        return self._option if name == "opscheck_waivers" else default
+
+    def getini(self, name: str):
+        return self._ini[name]
+
+
+class Terminal:
+    """A terminal reporter that keeps what the plugin writes: (kind, text, markup)."""
+
+    def __init__(self) -> None:
+        self.written: list[tuple[str, str, dict]] = []
+
+    def section(self, title: str, **markup) -> None:
+        self.written.append(("section", title, markup))
+
+    def line(self, text: str, **markup) -> None:
+        self.written.append(("line", text, markup))
+
+
+@pytest.fixture
+def no_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPSCHECK_WAIVERS", raising=False)
+
+
+def test_without_a_waivers_setting_no_file_is_in_force(tmp_path, no_env):
+    assert waivers_file(Config(tmp_path)) is None
+
+
+def test_a_waivers_file_typed_is_relative_to_the_shell_and_one_in_the_ini_to_the_suite(
+        tmp_path, no_env, monkeypatch):
+    assert waivers_file(Config(tmp_path, option="w.toml")) == tmp_path / "shell" / "w.toml"
+    assert waivers_file(Config(tmp_path, ini="w.toml")) == tmp_path / "suite" / "w.toml"
+    monkeypatch.setenv("OPSCHECK_WAIVERS", "env.toml")
+    assert waivers_file(Config(tmp_path, ini="w.toml")) == tmp_path / "shell" / "env.toml"
+
+
+def test_the_run_loads_the_waivers_file_in_force_and_none_without_one(tmp_path, no_env):
+    (tmp_path / "shell").mkdir()
+    (tmp_path / "shell" / "w.toml").write_text(
+        '[[waivers]]\ncheck = "test_x"\njustification = "OPS-1"\nexpires = 2030-06-30\n')
+    config = Config(tmp_path, option="w.toml")
+    pytest_configure(config)
+    assert [(w.check, w.justification) for w in config.stash[WAIVERS]] == [("test_x", "OPS-1")]
+    bare = Config(tmp_path)
+    pytest_configure(bare)
+    assert WAIVERS not in bare.stash
+
+
+def test_a_bad_waivers_file_stops_the_run_as_a_usage_error_naming_file_and_fix(tmp_path, no_env):
+    with pytest.raises(pytest.UsageError) as caught:
+        pytest_configure(Config(tmp_path, option="none.toml"))
+    assert str(caught.value) == (f"{tmp_path / 'shell' / 'none.toml'}: waivers file not found; "
+                                 "fix --waivers, OPSCHECK_WAIVERS or opscheck_waivers")
+
+
+def test_the_waivers_matching_no_check_are_none_before_collection_and_those_found_after(
+        tmp_path):
+    config = Config(tmp_path)
+    assert unmatched(config) == []
+    config.stash[UNMATCHED] = ["test_gone"]
+    assert unmatched(config) == ["test_gone"]
+
+
+def expired_result(nodeid: str, expired: bool) -> Result:
+    return Result(nodeid, state="failed", waiver={
+        "check": "test_export*", "justification": "OPS-1", "expires": "2020-01-31",
+        "expired": expired, "file": "/etc/opscheck/waivers.toml"})
+
+
+def test_each_expired_waiver_is_listed_with_its_check_and_how_to_renew_or_remove_it():
+    found = [expired_result("c/test_x.py::test_export", True),
+             expired_result("c/test_x.py::test_export2", False), Result("c/test_x.py::test_y")]
+    assert expired_lines(found) == [
+        "c/test_x.py::test_export: waiver 'test_export*' expired on 2020-01-31; renew it with "
+        "a new justification or remove it from /etc/opscheck/waivers.toml"]
+
+
+def test_a_waiver_matching_no_check_says_how_to_fix_it_and_under_the_gate_that_it_fails():
+    source = Path("/etc/opscheck/waivers.toml")
+    line = ("waiver 'test_gone' in /etc/opscheck/waivers.toml matches no collected check; fix "
+            "its pattern (* and ? are wildcards, brackets are literal) or remove it")
+    assert unmatched_lines(["test_gone"], source, gate=False) == [line]
+    assert unmatched_lines(["test_gone", "b"], source, gate=True)[0] == \
+        line + " (strict gate: this fails the run)"
+    assert len(unmatched_lines(["test_gone", "b"], source, gate=True)) == 2
+
+
+def test_the_summary_lists_expired_waivers_in_red_then_unmatched_ones_in_yellow(tmp_path, no_env):
+    config = Config(tmp_path, option="w.toml")
+    config.stash[RESULTS] = {"c/test_x.py::test_export": expired_result(
+        "c/test_x.py::test_export", True)}
+    config.stash[UNMATCHED] = ["test_gone"]
+    terminal = Terminal()
+    pytest_terminal_summary(terminal, config)
+    assert terminal.written == [
+        ("section", "opscheck: EXPIRED WAIVERS", {"red": True, "bold": True}),
+        ("line", expired_lines(config.stash[RESULTS].values())[0], {"red": True}),
+        ("section", "opscheck: WAIVERS MATCHING NO CHECK", {"red": False, "yellow": True}),
+        ("line", unmatched_lines(["test_gone"], tmp_path / "shell" / "w.toml", False)[0], {})]
+
+
+def test_under_the_strict_gate_unmatched_waivers_are_red_and_said_to_fail_the_run(
+        tmp_path, no_env):
+    config = Config(tmp_path, option="w.toml",
+                    filterwarnings=("error::opscheck.thresholds.ThresholdWarning",))
+    config.stash[UNMATCHED] = ["test_gone"]
+    terminal = Terminal()
+    pytest_terminal_summary(terminal, config)
+    assert terminal.written == [
+        ("section", "opscheck: WAIVERS MATCHING NO CHECK", {"red": True, "yellow": False}),
+        ("line", unmatched_lines(["test_gone"], tmp_path / "shell" / "w.toml", True)[0], {})]
+
+
+def test_a_run_without_expired_or_unmatched_waivers_adds_nothing_to_the_summary(tmp_path):
+    config = Config(tmp_path)
+    config.stash[RESULTS] = {"n": expired_result("n", False)}
+    terminal = Terminal()
+    pytest_terminal_summary(terminal, config)
+    assert terminal.written == []
+
+
+def test_an_xdist_worker_writes_no_summary_the_controller_does(tmp_path):
+    config = Config(tmp_path)
+    config.stash[RESULTS] = {"n": expired_result("n", True)}
+    config.workerinput = {}  # type: ignore[attr-defined]
+    terminal = Terminal()
+    pytest_terminal_summary(terminal, config)
+    assert terminal.written == []
+
+
+def test_an_expired_waiver_leaves_a_failure_report_without_a_crash_line_as_it_is():
+    class PluginRepr:  # another plugin's report: not text, no crash line to note it on
+        def toterminal(self, tw) -> None:
+            tw.line("a plugin's own report")
+
+    shown = PluginRepr()
+    call, report = phase("call", "failed", shown)
+    pytest_opscheck_report(Item(STALE), call, report)
+    assert report.outcome == "failed" and report.longrepr is shown
