@@ -42,7 +42,7 @@ from pydantic import (
 )
 
 from opscheck import secrets
-from opscheck.components import NAME, unset
+from opscheck.components import identifier, unset
 from opscheck.conditions import JsonCondition, lookup
 from opscheck.errors import CheckFailed
 from opscheck.shell import IDENTIFIER, Ran
@@ -112,10 +112,7 @@ class Command(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError(f"command name {value!r} must start with a letter or digit and "
-                             "use only letters, digits, '-', '_' and '.'")
-        return value
+        return identifier(value, "command name")
 
     @field_validator("stdout_matches", "stdout_not_matches", "stderr_matches",
                      "stderr_not_matches", "value")

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from opscheck.components import NAME
+from opscheck.components import identifier
 from opscheck.thresholds import Direction, Level, Threshold
 
 Tier = Literal["critical", "standard", "deep"]
@@ -66,10 +66,7 @@ class Named(Levels):
     @field_validator("name")
     @classmethod
     def _name_shape(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError(f"name {value!r} must start with a letter or digit and use only "
-                             "letters, digits, '-', '_' and '.'")
-        return value
+        return identifier(value)
 
 
 def unique(items: list[Named]) -> list[Named]:

@@ -35,7 +35,7 @@ from pydantic import (
 )
 
 from opscheck import secrets
-from opscheck.components import NAME
+from opscheck.components import identifier
 from opscheck.errors import CheckFailed
 from opscheck.kinds import KINDS, model_for
 from opscheck.thresholds import Direction, Level, Threshold
@@ -70,9 +70,7 @@ class Probe(BaseModel):
 
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> Probe:
-        if not NAME.match(self.name):
-            raise ValueError(f"probe name {self.name!r} must start with a letter or digit and use "
-                             "only letters, digits, '-', '_' and '.'")
+        identifier(self.name, "probe name")
         if self.type == "value" and self.warning is None and self.critical is None:
             raise ValueError(f"probe {self.name!r} has no levels; set warning and/or critical")
         components = (info.context or {}).get("components")

@@ -28,6 +28,15 @@ from opscheck import secrets, text
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
+def identifier(value: str, what: str = "name") -> str:
+    """``value`` if it can name an entry (it goes into check ids, metric names and file
+    names); else a ValueError saying which characters it may use, ``what`` naming it."""
+    if not NAME.match(value):
+        raise ValueError(f"{what} {value!r} must start with a letter or digit and use only "
+                         "letters, digits, '-', '_' and '.'")
+    return value
+
+
 def unset(info: ValidationInfo, var: str, field: str, problem: str | None = None) -> None:
     """Note that environment variable ``var``, used by ``field``, is not set (``problem``:
     the one-line error for it alone): the loader reports every unset variable of the
@@ -109,10 +118,7 @@ class Component(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_shape(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError(f"name {value!r} must start with a letter or digit and use only "
-                             "letters, digits, '-', '_' and '.'")
-        return value
+        return identifier(value)
 
     @model_validator(mode="after")
     def _secret_vars_set(self, info: ValidationInfo) -> Component:

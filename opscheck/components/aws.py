@@ -32,7 +32,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from opscheck.components import NAME, Component, check_url
+from opscheck.components import Component, check_url, identifier
 from opscheck.items import Item, Levels
 from opscheck.thresholds import Threshold, Thresholds, level
 
@@ -40,13 +40,6 @@ Statistic = Literal["Average", "Sum", "Minimum", "Maximum", "SampleCount"]
 CostMetric = Literal["UnblendedCost", "BlendedCost", "AmortizedCost", "NetUnblendedCost",
                      "NetAmortizedCost"]
 REGION = r"^[a-z]{2}(-[a-z]+)+-\d+$"
-
-
-def _id(value: str, what: str) -> str:
-    if not NAME.match(value):
-        raise ValueError(f"{what} {value!r} must start with a letter or digit and use only "
-                         "letters, digits, '-', '_' and '.'")
-    return value
 
 
 class AlarmWatch(Item):
@@ -93,7 +86,7 @@ class MetricQuery(Levels):
     @field_validator("name")
     @classmethod
     def _name_shape(cls, value: str) -> str:
-        return _id(value, "metric query name")
+        return identifier(value, "metric query name")
 
     @model_validator(mode="after")
     def _periods(self) -> MetricQuery:
@@ -124,7 +117,7 @@ class CostQuery(Levels):
     @field_validator("name")
     @classmethod
     def _name_shape(cls, value: str) -> str:
-        return _id(value, "cost query name")
+        return identifier(value, "cost query name")
 
 
 class EcsService(BaseModel):

@@ -21,7 +21,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from opscheck.components import NAME
+from opscheck.components import identifier
 from opscheck.components.http import HttpClientSettings
 from opscheck.thresholds import Direction, Level, Threshold
 
@@ -63,10 +63,7 @@ class PromQuery(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_shape(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError(f"probe name {value!r} must start with a letter or digit and use "
-                             "only letters, digits, '-', '_' and '.'")
-        return value
+        return identifier(value, "probe name")
 
     @field_validator("window", "step")
     @classmethod

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from opscheck.components import NAME
+from opscheck.components import identifier
 from opscheck.logs.stamps import FORMATS, zone
 from opscheck.thresholds import Direction, Level, Threshold
 
@@ -73,10 +73,7 @@ class LogSignal(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not NAME.match(value):
-            raise ValueError(f"log signal name {value!r} must start with a letter or digit "
-                             "and use only letters, digits, '-', '_' and '.'")
-        return value
+        return identifier(value, "log signal name")
 
     @field_validator("pattern")
     @classmethod
