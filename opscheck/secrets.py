@@ -263,14 +263,25 @@ def scrub_exception(exc: BaseException) -> None:
             if isinstance(value, str) and contains_secret(value):
                 with contextlib.suppress(AttributeError, TypeError):
                     setattr(current, attr, redact(value))
-        current.args = tuple(redact(a) if isinstance(a, str) else a for a in current.args)
-        try:
-            shown = f"{current!s} {current!r}"
-        except Exception:
-            shown = ""
-        if contains_secret(shown):  # a message built from other objects: flatten it
+        for attr, value in list(getattr(current, "__dict__", {}).items()):
+            if isinstance(value, str | list | tuple | dict):  # state its own __str__ may read
+                with contextlib.suppress(AttributeError, TypeError):
+                    setattr(current, attr, redact_any(value, frozenset()))
+        try:  # inside its objects too (a list, a dict), so that its own text stays its text
+            current.args = tuple(redact_any(a, frozenset()) for a in current.args)
+        except TypeError:
+            current.args = tuple(redact(a) if isinstance(a, str) else a for a in current.args)
+        if contains_secret(_shown(current)):  # built from other objects still: flatten it
             current.args = (redact(str(current)),)
         current = current.__cause__ or current.__context__
+
+
+def _shown(exc: BaseException) -> str:
+    """What a report would show of ``exc`` (empty when its own ``__str__`` fails)."""
+    try:
+        return f"{exc!s} {exc!r}"
+    except Exception:
+        return ""
 
 
 def _names_only(value: Any) -> bool:

@@ -171,12 +171,46 @@ class Opaque(Exception):
         return f"built from {self.args[0]}"
 
 
-def test_an_exception_whose_message_is_built_from_objects_is_flattened():
+def test_an_exception_whose_message_is_built_from_objects_is_masked_inside_them():
     secrets.remember("s3cr3t-value")
     exc = Opaque(["s3cr3t-value"])  # a list: its string is not in args as text
     secrets.scrub_exception(exc)
-    assert exc.args == ("built from ['***']",)  # its text, masked, in place of its objects
-    assert "s3cr3t-value" not in f"{exc!s} {exc!r}"
+    assert exc.args == (["***"],)  # masked inside its objects: its own text stays its text
+    assert str(exc) == "built from ['***']"  # not "built from built from ['***']"
+
+
+class Detailed(Exception):
+    """An exception whose text comes from an attribute, not from its args."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("request failed")
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"request failed: {self.detail}"
+
+
+def test_an_exception_whose_text_reads_an_attribute_is_masked_there():
+    secrets.remember("s3cr3t-value")
+    exc = Detailed("token s3cr3t-value rejected")
+    secrets.scrub_exception(exc)
+    assert str(exc) == "request failed: token *** rejected"
+
+
+class Unprintable(Exception):
+    def __init__(self, thing: object) -> None:
+        super().__init__(thing)
+
+    def __str__(self) -> str:
+        return f"holds {bytes(self.args[0]).decode()}"
+
+
+def test_an_exception_built_from_opaque_objects_is_flattened_to_its_masked_text():
+    secrets.remember("s3cr3t-value")
+    exc = Unprintable(bytearray(b"s3cr3t-value"))  # no text to mask inside: flattened
+    secrets.scrub_exception(exc)
+    assert exc.args == ("holds ***",)
+    assert "s3cr3t-value" not in repr(exc)
 
 
 def test_a_commands_env_naming_lowercase_variables_is_not_a_secret():
