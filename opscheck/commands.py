@@ -42,7 +42,7 @@ from pydantic import (
 )
 
 from opscheck import secrets
-from opscheck.components import identifier, unset
+from opscheck.components import identifier, regex, unset
 from opscheck.conditions import JsonCondition, lookup
 from opscheck.errors import CheckFailed
 from opscheck.shell import IDENTIFIER, Ran
@@ -53,16 +53,6 @@ NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 #: shell operators: a string holding one needs ``shell = true``
 OPERATOR = re.compile(r"^[|&;<>()]+$")
 SHOWN = 600  # characters of output shown in a failure line
-
-
-def pattern(value: str | None, key: str) -> str | None:
-    """``value`` if it compiles as a Python regular expression, else a ValueError saying so."""
-    if value is not None:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"{key} {value!r} is not a regular expression ({exc})") from None
-    return value
 
 
 class Command(BaseModel):
@@ -121,7 +111,7 @@ class Command(BaseModel):
         key = str(info.field_name)
         if key == "value" and value == "first":
             return value
-        value = pattern(value, key)
+        value = regex(value, key)
         if key == "value" and value is not None \
                 and "value" not in re.compile(value).groupindex:
             raise ValueError(f"value {value!r} has no group named value; write \"first\" or "

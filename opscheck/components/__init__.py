@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -34,6 +34,26 @@ def identifier(value: str, what: str = "name") -> str:
     if not NAME.match(value):
         raise ValueError(f"{what} {value!r} must start with a letter or digit and use only "
                          "letters, digits, '-', '_' and '.'")
+    return value
+
+
+@overload
+def regex(value: str, key: str = "") -> str: ...
+
+
+@overload
+def regex(value: None, key: str = "") -> None: ...
+
+
+def regex(value: str | None, key: str = "") -> str | None:
+    """``value`` if it compiles as a Python regular expression (None passes), else a
+    ValueError saying so, ``key`` naming it."""
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            named = f"{key} " if key else ""
+            raise ValueError(f"{named}{value!r} is not a regular expression ({exc})") from None
     return value
 
 

@@ -8,14 +8,13 @@ entries of ``exists``, ``limits`` and ``git`` may be globs (``workspace-*/memory
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from opscheck import secrets
-from opscheck.components import Component
+from opscheck.components import Component, regex
 from opscheck.conditions import JsonCondition
 from opscheck.paths import local_path
 from opscheck.thresholds import Direction, Level, Threshold, Thresholds, level
@@ -101,12 +100,7 @@ class TextMatch(BaseModel):
     @field_validator("matches", "not_matches")
     @classmethod
     def _regex(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                re.compile(value)
-            except re.error as exc:
-                raise ValueError(f"{value!r} is not a regular expression ({exc})") from None
-        return value
+        return regex(value)
 
     @model_validator(mode="after")
     def _one(self) -> TextMatch:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 from typing import ClassVar, Literal
 
 from pydantic import (
@@ -17,7 +16,7 @@ from pydantic import (
 )
 
 from opscheck.commands import Command
-from opscheck.components import Component
+from opscheck.components import Component, regex
 from opscheck.logs import LogSignal
 from opscheck.thresholds import Threshold, Thresholds, level
 
@@ -74,11 +73,7 @@ class ProcessCommand(BaseModel):
     @field_validator("pattern")
     @classmethod
     def _regex(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"pattern {value!r} is not a regular expression ({exc})") from None
-        return value
+        return regex(value, "pattern")
 
     @model_validator(mode="after")
     def _complete(self) -> ProcessCommand:

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from opscheck.components import identifier
+from opscheck.components import identifier, regex
 from opscheck.logs.stamps import FORMATS, zone
 from opscheck.thresholds import Direction, Level, Threshold
 
@@ -78,11 +78,7 @@ class LogSignal(BaseModel):
     @field_validator("pattern")
     @classmethod
     def _pattern(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"pattern {value!r} is not a regular expression ({exc})") from None
-        return value
+        return regex(value, "pattern")
 
     @field_validator("files")
     @classmethod
