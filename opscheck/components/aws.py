@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from opscheck.components import Component, check_url, identifier
-from opscheck.items import Item, Levels
+from opscheck.items import Item, Levels, unique
 from opscheck.thresholds import Threshold, Thresholds, level
 
 Statistic = Literal["Average", "Sum", "Minimum", "Maximum", "SampleCount"]
@@ -187,12 +187,7 @@ class AwsComponent(Component):
     @field_validator("alarms", "metrics", "costs", "services")
     @classmethod
     def _unique(cls, items: list[Any]) -> list[Any]:
-        seen: set[str] = set()
-        for item in items:
-            if item.name in seen:
-                raise ValueError(f"{item.name!r} is listed twice; give each entry a unique name")
-            seen.add(item.name)
-        return items
+        return unique(items)
 
     @field_validator("functions")
     @classmethod
