@@ -60,11 +60,25 @@ def create(engine, name="wave-redis", start=True, health=None, **kwargs):
     return container
 
 
-def wait_exited(engine, name, timeout=10.0):
+def inspect_when(engine, name, settled, timeout=20.0):
+    """Poll the container until `settled(attrs)`; podman answers 500 ("read /proc/N/cgroup: no
+    such process") when a restarting container's process goes between its two reads: ask again."""
     deadline = time.monotonic() + timeout
-    while engine[1].api.inspect_container(name)["State"]["Status"] != "exited":
-        assert time.monotonic() < deadline, f"{name} did not exit"
+    while True:
+        try:
+            attrs = engine[1].api.inspect_container(name)
+        except docker.errors.APIError as error:
+            if error.status_code != 500:
+                raise
+        else:
+            if settled(attrs):
+                return attrs
+        assert time.monotonic() < deadline, f"{name} did not settle within {timeout} s"
         time.sleep(0.05)
+
+
+def wait_exited(engine, name, timeout=10.0):
+    inspect_when(engine, name, lambda attrs: attrs["State"]["Status"] == "exited", timeout)
 
 
 def run(suite, *args):
@@ -128,15 +142,11 @@ def test_unhealthy_container_fails_health_with_the_probe_output(suite, engine):
 
 
 def test_crash_loop_fails_restart_count_and_exited_stack(suite, engine):
-    service, client, _ = engine
+    service = engine[0]
     create(engine, command=["/bin/sh", "-c", "exit 3"],
            restart_policy={"Name": "on-failure", "MaximumRetryCount": 5})
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:  # podman restarts it at once, five times, then gives up
-        attrs = client.api.inspect_container("wave-redis")
-        if attrs["RestartCount"] >= 5 and attrs["State"]["Status"] == "exited":
-            break
-        time.sleep(0.1)
+    inspect_when(engine, "wave-redis",  # podman restarts it at once, five times, then gives up
+                 lambda attrs: attrs["RestartCount"] >= 5 and attrs["State"]["Status"] == "exited")
     suite.inventory(inventory(service.base_url))
     result = run(suite, "-k", "restart_count or exited or running")
     result.assert_outcomes(failed=3)
