@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from opscheck.inventory import Inventory
 
-pytest_plugins = ["opscheck.guard", "opscheck.plugin", "opscheck.fixtures",
+pytest_plugins = ["opscheck.startup", "opscheck.guard", "opscheck.plugin", "opscheck.fixtures",
                   "opscheck.remediations.plugin"]
 OWN = "opscheck."  # the suite's plugin modules: none is an entry point but the guard
 
