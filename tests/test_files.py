@@ -122,13 +122,27 @@ def test_stale_newest_checkpoint_fails(suite, project):
         ["*wave-files newest checkpoint age in *checkpoints (cp-2.json) 25 h ≥ critical 24 h*"])
 
 
-def test_empty_or_missing_checkpoint_folder_fails(suite, project):
-    for cp in (project / ".claude" / "checkpoints").iterdir():
+def test_an_empty_checkpoint_folder_is_judged_by_how_long_it_has_been_empty(suite, project):
+    """A fresh install (the folder made, no checkpoint yet) passes on day one; a folder left
+    without a checkpoint for longer than the level fails, saying there is none."""
+    folder = project / ".claude" / "checkpoints"
+    for cp in folder.iterdir():
         cp.unlink()
+    run(suite, "-k", "test_newest_checkpoint_fresh").assert_outcomes(passed=1)
+    day_ago = time.time() - 25 * 3600
+    os.utime(folder, (day_ago, day_ago))
     result = run(suite, "-k", "test_newest_checkpoint_fresh")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*no checkpoint matching '[*]' in */checkpoints*"])
-    (project / ".claude" / "checkpoints").rmdir()
+    result.stdout.fnmatch_lines(["*newest checkpoint age in */checkpoints (no checkpoint "
+                                 "matching '[*]' yet; the folder unchanged since it was made or "
+                                 "emptied) 25* h ≥ critical 24 h*"])
+
+
+def test_missing_checkpoint_folder_fails(suite, project):
+    folder = project / ".claude" / "checkpoints"
+    for cp in folder.iterdir():
+        cp.unlink()
+    folder.rmdir()
     result = run(suite, "-k", "test_newest_checkpoint_fresh")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*checkpoint folder */checkpoints is missing or not a folder*"])

@@ -156,6 +156,16 @@ def run_stack(suite, monkeypatch, tmp_path, state, orchestrator, grafana, dozzle
     kit.write(suite, data)
     wait_for(prometheus.url, "wave_stories_completed_total", 40)
 
+    # day one: no agent has made a checkpoint yet (an empty list, an empty folder just made)
+    made, folder = dict(state.checkpoints), project / ".claude" / "checkpoints"
+    state.checkpoints.clear()
+    (folder / "checkpoint-1.json").rename(tmp_path / "checkpoint-1.json")
+    seen = kit.assert_healthy(kit.run(suite, *kit.WARNINGS_FAIL,
+                                      k="agent-progress or newest_checkpoint"))
+    assert list(seen.values()) == ["PASSED", "PASSED"], seen
+    state.checkpoints.update(made)
+    (tmp_path / "checkpoint-1.json").rename(folder / "checkpoint-1.json")
+
     seen = kit.assert_healthy(kit.run(suite, *kit.WARNINGS_FAIL))
     for check in ("test_backup_restores[wave-postgres-backup]",
                   "test_http_metric[wave-orchestrator-metrics:error-rate]",

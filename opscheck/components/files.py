@@ -237,7 +237,9 @@ class FilesComponent(Component):
     limits: list[FileLimit] = Field(default_factory=list, description=(
         "file age or size against levels ([[components.limits]])"))
     checkpoints: list[str] = Field(default_factory=list, description=(
-        "folders whose newest entry must be younger than thresholds.checkpoint_age"))
+        "folders whose newest entry must be younger than thresholds.checkpoint_age; a folder "
+        "with none yet is judged by how long it has been empty (a fresh install passes, a "
+        "folder left empty for longer fails)"))
     checkpoint_pattern: str = Field(default="*", description="glob of checkpoint entries")
     git: list[GitRepo] = Field(default_factory=list, description=(
         "git working trees (paths or globs, or tables with path, branch, commit_age) that "
