@@ -71,7 +71,7 @@ def run(folder: Path, args: list[str], xdist: int) -> tuple[float, float]:
     start = time.perf_counter()
     try:
         done = subprocess.run([sys.executable, "-m", "pytest", *plugins, *dist, "-q", "-p",
-                               "no:cacheprovider", "--inventory", "inventory.toml", *args,
+                               "no:cacheprovider", "--inventory", "inventory.toml", "--checks", ".", *args,
                                "test_bench.py"], cwd=folder, env=env, capture_output=True,
                               text=True, timeout=RUN_TIMEOUT)
     except subprocess.TimeoutExpired:
