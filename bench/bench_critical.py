@@ -48,7 +48,7 @@ def overhead(n: int, runs: int) -> tuple[float, float]:
             f"@pytest.mark.parametrize('i', range({n}))\n"
             "def test_check(host_component, measure, i):\n    measure('x', 1.0, T)\n")
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        plugins = ["-p", "opscheck.plugin", "-p", "fixtures.host"]
+        plugins = ["-p", "opscheck.suite", "--checks", "checks"]
         plain = wall([*PYTEST, "-c", "/dev/null", "--rootdir", tmp, "plain"], root, runs, env)
         check = wall([*PYTEST, "-c", "/dev/null", "--rootdir", tmp, *plugins, "--inventory",
                       "inventory.toml", "checks"], root, runs, env)

@@ -30,13 +30,12 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from servers import PostgresServer, RedisServer, make_owned_tempdir  # noqa: E402
 
-import fixtures  # noqa: E402
 from opscheck.inventory import load  # noqa: E402
 from opscheck.targets.postgres import PostgresTarget  # noqa: E402
 from opscheck.targets.redis import RedisTarget  # noqa: E402
 from opscheck.targets.sqlite import SqliteTarget  # noqa: E402
 
-PLUGINS = [arg for name in ["opscheck.plugin", *fixtures.PLUGINS] for arg in ("-p", name)]
+PLUGINS = ["-p", "opscheck.suite"]
 
 
 def bare_redis(t: RedisTarget) -> None:

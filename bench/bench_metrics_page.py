@@ -53,9 +53,12 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    if args.series < 100:
+        parser.error("--series: at least 100 (one family of 100 series)")
     text = page(args.series)
+    middle = args.series // 100 // 2 // 2 * 2  # a gauge family (even) in the page's middle
     body = text.encode()
-    query = ScrapeQuery(name="busiest", series="app_metric_42", match={"model": "m[0-3]"},
+    query = ScrapeQuery(name="busiest", series=f"app_metric_{middle}", match={"model": "m[0-3]"},
                         critical=1e9)
     parse_s, samples = timed(lambda: exposition.parse(body), args.runs)
     judge_s, judged = timed(lambda: exposition.judge(query, samples), args.runs)

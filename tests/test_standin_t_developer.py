@@ -24,7 +24,7 @@ import standin_kit as kit
 from aws_kit import alarm, cost_answer, lambda_function, put
 
 SCRIPTS = ["health_check.py", "check_stuck_processes.py", "pre_evolution_check.py",
-           "check_metrics.py", "dr_test.py", "check_resource_usage.py"]
+           "check_metrics.py", "dr_test.py", "check_resource_usage.py", "verify_restore.py"]
 SCRIPT = ("import pathlib, sys\nflag = pathlib.Path(__file__).with_suffix('.fail')\n"
           "print(flag.read_text() if flag.exists() else 'OK')\n"
           "sys.exit(1 if flag.exists() else 0)\n")
@@ -111,6 +111,7 @@ def test_t_developer_stand_in_healthy_and_each_alert(suite, moto_server, mcp_ser
     alarm(moto_server, "EvolutionFailure", "ALARM", "success rate below 70")
     (root / "scripts" / "health_check.py").with_suffix(".fail").write_text("UNHEALTHY: planner")
     (root / "mcp" / "test.fail").write_text("research server: no answer")
+    (root / "scripts" / "verify_restore.fail").write_text("evolution_history: 2 cycles missing")
     for n in range(10):
         log(home / ".mcp" / "logs" / "server.log", f"ERROR tool call {n} failed")
     mcp_server.terminate()
@@ -127,6 +128,7 @@ def test_t_developer_stand_in_healthy_and_each_alert(suite, moto_server, mcp_ser
         "test_cloudwatch_alarm_not_firing[t-developer-aws:EvolutionFailure]": "notify-oncall",
         "test_command_answers[t-developer-host:health-check-full]": "System unhealthy",
         "test_command_answers[t-developer-host:mcp-test-all]": "MCP connection issues",
+        "test_command_answers[t-developer-host:verify-restore]": "Restored data does not verify",
         "test_log_signal[t-developer-host:mcp-server-errors]": "MCP server errors (TD:155-167)",
         "test_process_command_line_running[t-developer-host:mcp-servers]":
             "MCP connection issues (TD:198-216)",
