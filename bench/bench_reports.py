@@ -71,9 +71,9 @@ def run(folder: Path, args: list[str], xdist: int) -> tuple[float, float]:
     start = time.perf_counter()
     try:
         done = subprocess.run([sys.executable, "-m", "pytest", *plugins, *dist, "-q", "-p",
-                               "no:cacheprovider", "--inventory", "inventory.toml", "--checks", ".", *args,
-                               "test_bench.py"], cwd=folder, env=env, capture_output=True,
-                              text=True, timeout=RUN_TIMEOUT)
+                               "no:cacheprovider", "--inventory", "inventory.toml", "--checks",
+                               ".", *args, "test_bench.py"], cwd=folder, env=env,
+                              capture_output=True, text=True, timeout=RUN_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise SystemExit(f"one pytest run of {args or 'no report'} took longer than "
                          f"{RUN_TIMEOUT} s; stopped") from None

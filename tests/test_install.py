@@ -7,6 +7,7 @@ Slow (a build and a fresh install): marked ``slow``, run on the main Python only
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -79,7 +80,8 @@ def empty(tmp_path: Path) -> Path:
 
 def test_the_wheel_carries_the_suite_and_nothing_of_the_checkout(dist):
     names = zipfile.ZipFile(next(dist.glob("*.whl"))).namelist()
-    for needed in ("opscheck/cli.py", "opscheck/suite.ini", "opscheck/kinds.py",
+    for needed in ("opscheck/cli.py", "opscheck/suite.ini", "opscheck/inventory.toml",
+                   "opscheck/kinds.py",
                    "opscheck/checks/redis/test_availability.py", "opscheck/fixtures/components.py",
                    "opscheck/remediations/plugin.py", "opscheck/profiles/wave.toml",
                    "opscheck/targets/redis.py"):
@@ -111,6 +113,15 @@ def test_installed_command_runs_the_critical_tier_from_an_empty_folder(installed
     assert "bus (redis): 1 passed, 2 skipped" in done.stdout  # no persistence, not a replica
     assert "stories (sqlite): 1 passed" in done.stdout
     assert sorted(p.name for p in empty.iterdir()) == ["state"]  # nothing else written here
+
+
+def test_with_no_inventory_named_the_installed_command_checks_this_host(installed, empty):
+    """The embedded default (the package's inventory.toml: this host), named in the header."""
+    done = opscheck(installed, "-m", "critical", cwd=empty)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "this-host (host): 2 passed" in done.stdout
+    assert re.search(r"opscheck inventory: \S+/site-packages/opscheck/inventory\.toml "
+                     r"\(default\); system this-host", done.stdout), done.stdout[:2000]
 
 
 def test_both_spellings_of_a_path_option_and_a_second_cron_run(installed, stack, empty):

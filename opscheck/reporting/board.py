@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
+from opscheck import version
 from opscheck.outcomes import STATES
 from opscheck.reporting.records import levels_text, value_text
 
@@ -56,7 +57,7 @@ def banner(*, status: str, system: str, when: str, took: float, board: dict[str,
             f'style="background:{VERDICT_COLOURS[status]}">'
             f'<div class="oc-status">{status}</div><div class="oc-facts">'
             f'<div class="oc-run"><b>{escape(system)}</b> · run {escape(when)} · took '
-            f'{took:.1f} s · {checks} checks</div>'
+            f'{took:.1f} s · {checks} checks · opscheck {escape(version())}</div>'
             f'<div class="oc-counts">{counts_html(board["all"])}</div>'
             f'<div class="oc-tiers">{tiers}</div></div></section>{changes}')
 
