@@ -194,14 +194,22 @@ def unreachable_reason(item: pytest.Item) -> str | None:
     return item.stash.get(_UNREACHABLE, None)
 
 
-def unreachable_now(item: pytest.Item, exc: BaseException) -> str | None:
-    """When ``exc`` (raised by a check) is about reaching its component: mark the component
-    unreachable for the rest of the run and return the one line; else None."""
+def unreachable_line(item: pytest.Item, exc: BaseException) -> str | None:
+    """When ``exc`` (raised by a check) is about reaching its component: the one line
+    naming it and its address; else None."""
     component = item.stash.get(COMPONENT, None)
     if component is None or not is_connection_error(exc):
         return None
-    connections(item.config).mark_failed(component, one_line(exc))
     return f"{component.name} at {component.address}: {one_line(exc)}"
+
+
+def unreachable_now(item: pytest.Item, exc: BaseException) -> str | None:
+    """:func:`unreachable_line`, and the component marked unreachable for the rest of the
+    run when there is one."""
+    line = unreachable_line(item, exc)
+    if line is not None:
+        connections(item.config).mark_failed(item.stash[COMPONENT], one_line(exc))
+    return line
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -107,28 +107,42 @@ def cause_of(report: pytest.TestReport) -> str | None:
     return getattr(report, CAUSE, None)
 
 
-def word(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport) -> None:
+def one_liner(item: pytest.Item, call: pytest.CallInfo[None]) -> str | None:
+    """The one line the report of a phase that raised will say (None: pytest's own report
+    is kept: a bare ``assert``, or a traceback the operator asked for). Decided from the
+    exception alone, before the report is made: pytest then makes its cheapest form of the
+    report instead of the traceback that this line replaces."""
+    excinfo = call.excinfo
+    if excinfo is None or isinstance(excinfo.value, Skipped):
+        return None
+    exc = excinfo.value
+    if isinstance(exc, CouldNotRun | ThresholdWarning):
+        return str(exc)
+    if call.when == "call" and isinstance(exc, AssertionError) and message(exc):
+        return message(exc)
+    if call.when == "call" and (found := connect.unreachable_line(item, exc)):
+        return found
+    if isinstance(exc, pytest.fail.Exception) and not exc.pytrace:  # measure(), checks
+        return exc.msg or ""  # its line alone: not the exception it was raised beside
+    if not isinstance(exc, AssertionError | pytest.fail.Exception) and not _traceback_asked(
+            item.config):
+        return crashed(item, call.when, exc)
+    return None
+
+
+def word(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestReport,
+         line: str | None) -> None:
     """Step 1: the report of a phase that raised says what happened, in one line (printable,
-    redacted and capped: a file name or an answer in it cannot add a line of its own)."""
+    redacted and capped: a file name or an answer in it cannot add a line of its own); a
+    check's own failure to reach its component marks it unreachable for the rest of the run."""
     excinfo = call.excinfo
     if excinfo is None or report.passed or report.skipped:
         return
-    exc = excinfo.value
     setattr(report, CAUSE, cause(item, call))
-    if isinstance(exc, CouldNotRun | ThresholdWarning):
-        line = str(exc)
-    elif call.when == "call" and isinstance(exc, AssertionError) and message(exc):
-        line = message(exc)
-    elif call.when == "call" and (found := connect.unreachable_now(item, exc)):
-        line = found
-    elif isinstance(exc, pytest.fail.Exception) and not exc.pytrace:  # measure(), checks
-        line = exc.msg or ""  # its line alone: not the exception it was raised beside
-    elif not isinstance(exc, AssertionError | pytest.fail.Exception) and not _traceback_asked(
-            item.config):
-        line = crashed(item, call.when, exc)
-    else:
-        return
-    report.longrepr = text.one_line(secrets.redact(line))
+    if call.when == "call":
+        connect.unreachable_now(item, excinfo.value)
+    if line is not None:
+        report.longrepr = text.one_line(secrets.redact(line))
 
 
 def _traceback_asked(config: pytest.Config) -> bool:
@@ -157,8 +171,17 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """Steps 1 and 2, on every phase's report (outermost: other plugins' wrappers, pytest's
     xfail handling among them, have made their changes when this runs)."""
-    report = yield
-    word(item, call, report)
+    line = one_liner(item, call)
+    if line is None:
+        report = yield
+    else:  # pytest's traceback would be thrown away: it makes the exception's value alone
+        option, style = item.config.option, item.config.option.tbstyle
+        option.tbstyle = "value"
+        try:
+            report = yield
+        finally:
+            option.tbstyle = style
+    word(item, call, report, line)
     item.ihook.pytest_opscheck_report(item=item, call=call, report=report)
     sanitize(report)  # early too: plugins that read reports as they are made see no secret
     return report

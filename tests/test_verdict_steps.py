@@ -43,6 +43,11 @@ def call(when: str, exc: BaseException | None) -> pytest.CallInfo:
     return pytest.CallInfo.from_call(raise_it, when)
 
 
+def word(item: Any, phase: pytest.CallInfo, rep: pytest.TestReport) -> None:
+    """Step 1 as the pipeline runs it: the line decided from the exception, then worded."""
+    verdict.word(item, phase, rep, verdict.one_liner(item, phase))
+
+
 def report(outcome: str = "failed", longrepr: Any = "E   x", when: str = "call",
            **extra: Any) -> pytest.TestReport:
     rep = pytest.TestReport("n", ("x.py", 1, "t"), {}, outcome, longrepr, when, **extra)
@@ -71,14 +76,13 @@ def test_the_assert_message_is_shown_without_pytests_introspection():
 def test_each_kind_of_failure_is_worded_in_one_line():
     item = Item()
     rep = report()
-    verdict.word(item, call("call", AssertionError("bus down\nassert False")), rep)
+    word(item, call("call", AssertionError("bus down\nassert False")), rep)
     assert (rep.longrepr, verdict.cause_of(rep)) == ("bus down", "condition")
     rep = report()
-    verdict.word(item, call("call", pytest.fail.Exception("over\nthe limit", pytrace=False)),
-                 rep)
+    word(item, call("call", pytest.fail.Exception("over\nthe limit", pytrace=False)), rep)
     assert rep.longrepr == "over\\nthe limit"  # one line: its newline cannot forge a line
     rep = report(when="setup")
-    verdict.word(item, call("setup", CouldNotRun("could not run: bus unreachable")), rep)
+    word(item, call("setup", CouldNotRun("could not run: bus unreachable")), rep)
     assert (rep.longrepr, verdict.cause_of(rep)) == ("could not run: bus unreachable",
                                                      "could not run")
 
@@ -91,19 +95,19 @@ def test_a_crash_names_the_component_the_check_and_the_cause():
     assert verdict.crashed(Item(), "setup", ValueError("bad\nmore")) == (
         "test_memory could not run: ValueError: bad (--tb=long shows the traceback)")
     rep = report()
-    verdict.word(Item(), call("call", KeyError("k")), rep)
+    word(Item(), call("call", KeyError("k")), rep)
     assert rep.longrepr.startswith("test_memory could not complete: KeyError")
 
 
 def test_a_crash_keeps_its_traceback_when_the_operator_asks_for_it():
     rep = report(longrepr="the traceback")
-    verdict.word(Item(tbstyle="long"), call("call", KeyError("k")), rep)
+    word(Item(tbstyle="long"), call("call", KeyError("k")), rep)
     assert rep.longrepr == "the traceback" and verdict.cause_of(rep) == "broken"
 
 
 def test_passed_and_skipped_phases_are_not_worded():
     rep = report("passed", None)
-    verdict.word(Item(), call("call", None), rep)
+    word(Item(), call("call", None), rep)
     assert rep.longrepr is None and verdict.cause_of(rep) is None
 
 
@@ -196,7 +200,7 @@ def test_a_connection_error_in_the_call_names_the_component_its_address_and_mark
     item.config.stash = pytest.Stash()
     item.config.stash[_CONNECTIONS] = Connections()
     rep = report()
-    verdict.word(item, call("call", ConnectionRefusedError("refused")), rep)
+    word(item, call("call", ConnectionRefusedError("refused")), rep)
     assert (rep.longrepr, verdict.cause_of(rep)) == (
         "bus at 127.0.0.1:6379: ConnectionRefusedError: refused", "unreachable")
     assert item.config.stash[_CONNECTIONS].failed == {"bus": "ConnectionRefusedError: refused"}
@@ -204,20 +208,20 @@ def test_a_connection_error_in_the_call_names_the_component_its_address_and_mark
 
 def test_a_bare_assert_keeps_its_traceback_for_the_checks_author():
     rep = report(longrepr="the traceback")
-    verdict.word(Item(), call("call", AssertionError()), rep)
+    word(Item(), call("call", AssertionError()), rep)
     assert (rep.longrepr, verdict.cause_of(rep)) == ("the traceback", "condition")
 
 
 def test_a_check_failing_with_an_empty_message_shows_an_empty_line_not_its_exception():
     rep = report(longrepr="the traceback")
-    verdict.word(Item(), call("call", pytest.fail.Exception("", pytrace=False)), rep)
+    word(Item(), call("call", pytest.fail.Exception("", pytrace=False)), rep)
     assert rep.longrepr == ""
 
 
 def test_a_waived_failure_keeps_pytests_xfail_report():
     # pytest made the failure an xfail (a waiver): a skipped report with the exception
     rep = report("skipped", ("x.py", 1, "waived until 2030-06-30: OPS-1"))
-    verdict.word(Item(), call("call", AssertionError("export missing")), rep)
+    word(Item(), call("call", AssertionError("export missing")), rep)
     assert rep.longrepr == ("x.py", 1, "waived until 2030-06-30: OPS-1")
     assert verdict.cause_of(rep) is None
 
@@ -225,7 +229,7 @@ def test_a_waived_failure_keeps_pytests_xfail_report():
 def test_a_failure_pytest_made_without_an_exception_keeps_its_report():
     # a strict xfail that passed: failed, with no exception to word
     rep = report(longrepr="[XPASS(strict)] known bug")
-    verdict.word(Item(), call("call", None), rep)
+    word(Item(), call("call", None), rep)
     assert (rep.longrepr, verdict.cause_of(rep)) == ("[XPASS(strict)] known bug", None)
 
 
@@ -256,3 +260,32 @@ def test_an_xdist_worker_does_not_say_that_nothing_was_checked():
     terminal = Terminal()
     verdict.pytest_terminal_summary(terminal, config)
     assert terminal.written == []
+
+
+def make_report(item: Any, phase: pytest.CallInfo, built: pytest.TestReport) -> tuple[str, Any]:
+    """Drive the makereport wrapper by hand: the traceback style pytest builds the report
+    with, and the report the wrapper returns."""
+    item.ihook = SimpleNamespace(pytest_opscheck_report=lambda **_: None)
+    wrapper = verdict.pytest_runtest_makereport(item, phase)
+    next(wrapper)
+    style = item.config.option.tbstyle  # what pytest's own makereport would see
+    with pytest.raises(StopIteration) as done:
+        wrapper.send(built)
+    return style, done.value.value
+
+
+def test_a_report_whose_traceback_is_replaced_is_built_without_one():
+    item = Item(tbstyle="short")
+    style, rep = make_report(item, call("setup", CouldNotRun("could not run: bus unreachable")),
+                             report(when="setup"))
+    assert style == "value"  # pytest makes the exception's value alone, not its traceback
+    assert rep.longrepr == "could not run: bus unreachable"
+    assert item.config.option.tbstyle == "short"  # the operator's style, back as it was
+
+
+def test_a_traceback_that_is_kept_is_built_as_the_operator_asked():
+    for item, exc in ((Item(tbstyle="short"), AssertionError()),  # a bare assert
+                      (Item(tbstyle="long"), KeyError("k"))):  # a crash, --tb=long
+        style, rep = make_report(item, call("call", exc), report(longrepr="the traceback"))
+        assert style == item.config.option.tbstyle
+        assert rep.longrepr == "the traceback"
