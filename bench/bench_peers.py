@@ -15,7 +15,8 @@ Cases (each the median of REPEAT runs; wall time of a whole process, start-up in
   timeout + 0.3 s;
 - **many**: about 2,000 checks (a Redis and an SQLite component with 1,000 probes each),
   wall time and peak memory, sequentially and with ``-n 2``, against a bare Python loop
-  making the same 2,000 client calls;
+  making the same 2,000 client calls, and against pytest's own floor: as many trivial tests
+  with the same plugins;
 - **sessions**: 25 PostgreSQL components on a server with ``max_connections = 20``: checks
   that could not connect ("too many clients") and the most sessions opscheck held at once;
 - **sqlite-memory**: 100 SQLite components on one 20 MiB file: peak memory.
@@ -342,8 +343,18 @@ def many(stack: contextlib.ExitStack, folder: Path, repeat: int, n: int = 1000
     n2 = median(repeat, lambda: run(opscheck(inventory, "-m", "critical or standard", "-n", "2",
                                              probes)))
     bare = median(repeat, lambda: run([sys.executable, str(folder / "loop.py")]))
+    trivial = folder / "trivial"  # pytest's own floor: as many tests, each doing nothing
+    trivial.mkdir(exist_ok=True)
+    (trivial / "test_trivial.py").write_text(
+        f"import pytest\n\n@pytest.mark.parametrize('i', range({2 * n}))\n"
+        "def test_trivial(i):\n    assert i >= 0\n")
+    same = {**env(), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}  # the plugins opscheck loads
+    floor = median(repeat, lambda: run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider",
+                                        "-p", "pytest_timeout", "-p", "testinfra.plugin",
+                                        "test_trivial.py"], cwd=trivial, env=same))
     return {"checks": 2 * n, "sequential": seq[0], "sequential_mib": seq[1], "n2": n2[0],
-            "n2_mib": n2[1], "bare": bare[0], "bare_mib": bare[1], "line": last_line(seq[2])}
+            "n2_mib": n2[1], "bare": bare[0], "bare_mib": bare[1], "pytest": floor[0],
+            "line": last_line(seq[2])}
 
 
 # -- sessions and memory ---------------------------------------------------------------
@@ -430,6 +441,9 @@ def main() -> None:
             print(f"  opscheck {label:<11} {m[key]:6.2f} s {m[key + '_mib']:6.0f} MiB   "
                   f"{m[key] / m['bare']:5.2f}x the bare loop ({m['bare']:.2f} s, "
                   f"{m['bare_mib']:.0f} MiB)")
+        print(f"  pytest alone, {m['checks']} trivial tests, the same plugins: "
+              f"{m['pytest']:.2f} s = {m['pytest'] / m['bare']:.2f}x the bare loop (opscheck "
+              f"{m['sequential'] / m['pytest']:.2f}x it)")
         results["sessions"] = s = sessions(stack, folder)
         print(f"25 PostgreSQL components, max_connections 20: {s['refused']} refused (too many "
               f"clients), {s['unreachable']} unreachable, at most {s['peak_sessions']} "
