@@ -246,3 +246,23 @@ def test_the_names_never_masked_include_each_components_items_and_thresholds(tmp
     names = inv.names()
     assert {"w", "db", "this-host", "http", "sqlite"} <= names
     assert "queue-depth" in names  # a probe's name
+
+
+def load_error(path: Path) -> str:
+    with pytest.raises(InventoryError) as raised:
+        inventory.load(path)
+    return str(raised.value)
+
+
+def test_a_path_that_cannot_be_opened_says_so_and_what_to_check(tmp_path):
+    loop = tmp_path / "inventory.toml"
+    loop.symlink_to(tmp_path / "other.toml")
+    (tmp_path / "other.toml").symlink_to(loop)  # a loop: open fails, and not as "not found"
+    assert load_error(loop) == (f"{loop}: cannot read the inventory (Too many levels of "
+                                "symbolic links); check the path and its permissions")
+
+
+def test_a_file_that_fails_while_read_says_so_and_what_to_check():
+    mem = Path("/proc/self/mem")  # a regular file whose first read fails (EIO)
+    assert load_error(mem) == (f"{mem}: cannot read the inventory (Input/output error); "
+                               "check the path and its permissions")
