@@ -13,8 +13,10 @@ what one run leaves is freed by the next: at most one run's objects are held fro
 
 pydantic looks for its own plugins among every installed distribution's entry points the
 first time a model is built (a scan of all their metadata); none is meant for opscheck's
-models, so the scan is skipped (``PYDANTIC_DISABLE_PLUGINS``, pydantic's documented switch;
-an operator who sets it keeps their value).
+models, so the scan is skipped while the suite loads (``PYDANTIC_DISABLE_PLUGINS``,
+pydantic's documented switch), and the environment is given back as it was once the checks
+start: the commands a check runs inherit the operator's environment, not opscheck's
+setting (an operator who sets it keeps their value throughout).
 
 Registered first by :mod:`opscheck.suite`, before the modules it pays off for are imported.
 """
@@ -26,15 +28,21 @@ import os
 
 import pytest
 
+PYDANTIC = "PYDANTIC_DISABLE_PLUGINS"
+#: says the variable is opscheck's, not the operator's: xdist's workers inherit both
+OURS = "OPSCHECK_SET_PYDANTIC_DISABLE_PLUGINS"
+
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     """As this module is registered: before the suite's modules are imported."""
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if PYDANTIC not in os.environ:
+        os.environ[PYDANTIC], os.environ[OURS] = "__all__", "1"
     gc.unfreeze()  # an earlier run's objects, in this process: collectable again
     gc.disable()
     config = pluginmanager.get_plugin("pytestconfig")  # the run's Config registers itself
     if config is not None:  # a run that ends before its checks do (a usage error) resumes it
         config.add_cleanup(gc.enable)
+        config.add_cleanup(_give_back)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -43,3 +51,10 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     run's long-lived objects exist now, out of the collector's scans, which resume."""
     gc.freeze()
     gc.enable()
+    _give_back()
+
+
+def _give_back() -> None:
+    """The environment as the operator gave it (also as a run ends before its checks)."""
+    if os.environ.pop(OURS, None):
+        os.environ.pop(PYDANTIC, None)

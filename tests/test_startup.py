@@ -17,6 +17,7 @@ SITE_CHECK = '''
 import gc, json, os, pathlib
 
 import pytest
+from pydantic.plugin import _loader
 
 
 @pytest.mark.critical
@@ -25,7 +26,9 @@ def test_collector_state(host_component):
     """Records what the collector looks like while a check runs."""
     pathlib.Path(os.environ["STATE_OUT"]).write_text(json.dumps({
         "enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
-        "pydantic_plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}))
+        "pydantic_plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS"),
+        "ours": os.environ.get("OPSCHECK_SET_PYDANTIC_DISABLE_PLUGINS"),
+        "scanned": _loader._plugins is not None}))
 '''
 
 HOST = """
@@ -61,7 +64,9 @@ def test_checks_run_with_the_collector_on_and_the_loaded_suite_frozen(suite, sit
     during = seen(out)
     assert during["enabled"] is True
     assert during["frozen"] > 10_000, during  # pytest, pydantic, the suite, the checks
-    assert during["pydantic_plugins"] == "__all__"
+    # the suite loaded without pydantic's plugin scan, and the checks (and the commands they
+    # run) have the environment back as the operator gave it
+    assert during["pydantic_plugins"] is None and during["ours"] is None
     assert gc.isenabled()
     after_first = gc.get_freeze_count()
     assert after_first > 0  # held until the next run in this process starts
@@ -76,6 +81,21 @@ def test_an_operators_pydantic_plugin_setting_is_kept(suite, site, monkeypatch):
     monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "logfire")
     suite.run("-k", "collector_state", "--checks", str(folder), checks=()).assert_outcomes(passed=1)
     assert seen(out)["pydantic_plugins"] == "logfire"
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == "logfire"
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_checks_environment_is_the_operators(suite, site, workers):
+    """Subprocess: the real process (and xdist's workers, which inherit the controller's
+    environment) start to end."""
+    folder, out = site
+    result = suite.run("-k", "collector_state", "--checks", str(folder), *workers, checks=(),
+                       subprocess=True)
+    result.assert_outcomes(passed=1)
+    during = seen(out)
+    assert during["enabled"] is True
+    assert during["pydantic_plugins"] is None and during["ours"] is None
+    assert during["scanned"] is False  # no model of the suite looked for pydantic plugins
 
 
 @pytest.mark.parametrize("ending", ["bad inventory", "unknown option", "collect only",
@@ -89,13 +109,3 @@ def test_no_ending_leaves_the_collector_paused(suite, site, ending):
     gc.enable()
     suite.run("--checks", str(folder), *args, checks=())
     assert gc.isenabled(), ending
-
-
-def test_the_command_turns_off_only_what_it_may(suite, site):
-    """Subprocess: the real process, start to end; the environment it was given unchanged
-    for its children but for the one documented switch."""
-    folder, out = site
-    result = suite.run("-k", "collector_state", "--checks", str(folder), checks=(), subprocess=True)
-    result.assert_outcomes(passed=1)
-    assert seen(out)["enabled"] is True
-    assert "PYDANTIC_DISABLE_PLUGINS" not in os.environ
