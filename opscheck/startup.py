@@ -7,9 +7,10 @@ unraisable-exception plugin calls ``gc.collect()``) and the interpreter once mor
 exits: together a third of a small run's CPU time. So the collector is paused while the
 suite loads and collects, what then exists is frozen out of its scans
 (:func:`gc.freeze`: those objects live as long as the run anyway), and it runs as usual
-for everything the checks create. A run starts by thawing what an earlier run in the same
-process froze (the self-tests' pytester runs the suite in-process hundreds of times), so
-what one run leaves is freed by the next: at most one run's objects are held frozen.
+for everything the checks create, from the end of collection (before any component is
+opened). A run starts by thawing and collecting what an earlier run in the same process
+froze (the self-tests' pytester runs the suite in-process hundreds of times), so what one
+run leaves is freed by the next; a process that had the collector off keeps it off.
 
 pydantic looks for its own plugins among every installed distribution's entry points the
 first time a model is built (a scan of all their metadata); none is meant for opscheck's
@@ -31,30 +32,42 @@ import pytest
 PYDANTIC = "PYDANTIC_DISABLE_PLUGINS"
 #: says the variable is opscheck's, not the operator's: xdist's workers inherit both
 OURS = "OPSCHECK_SET_PYDANTIC_DISABLE_PLUGINS"
+#: whether the collector was on when this run paused it (one entry while paused)
+_was_enabled: list[bool] = []
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     """As this module is registered: before the suite's modules are imported."""
     if PYDANTIC not in os.environ:
         os.environ[PYDANTIC], os.environ[OURS] = "__all__", "1"
-    gc.unfreeze()  # an earlier run's objects, in this process: collectable again
+    if gc.get_freeze_count():  # an earlier run in this process froze its objects: what it
+        gc.unfreeze()  # left is freed now (a fresh process has nothing frozen: no scan)
+        gc.collect()
+    _was_enabled[:] = [gc.isenabled()]  # a process that runs pytest with it off keeps it off
     gc.disable()
     config = pluginmanager.get_plugin("pytestconfig")  # the run's Config registers itself
     if config is not None:  # a run that ends before its checks do (a usage error) resumes it
-        config.add_cleanup(gc.enable)
-        config.add_cleanup(_give_back)
+        config.add_cleanup(resume)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Loaded and collected, before anything starts (the components' openings among them)."""
+    resume()
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> None:
-    """Loaded and collected (the xdist controller collects nothing, but runs this too): the
-    run's long-lived objects exist now, out of the collector's scans, which resume."""
-    gc.freeze()
-    gc.enable()
-    _give_back()
+    """The same for xdist's controller, which collects nothing."""
+    resume()
 
 
-def _give_back() -> None:
-    """The environment as the operator gave it (also as a run ends before its checks)."""
+def resume() -> None:
+    """The run's long-lived objects exist now: out of the collector's scans, which resume as
+    they were; the environment as the operator gave it. Idempotent."""
+    if _was_enabled:
+        gc.freeze()
+        if _was_enabled.pop():
+            gc.enable()
     if os.environ.pop(OURS, None):
         os.environ.pop(PYDANTIC, None)

@@ -10,11 +10,14 @@ import gc
 import json
 import os
 import textwrap
+import weakref
 
 import pytest
 
+from opscheck.cli import pytest_args
+
 SITE_CHECK = '''
-import gc, json, os, pathlib
+import builtins, gc, json, os, pathlib, weakref
 
 import pytest
 from pydantic.plugin import _loader
@@ -22,8 +25,12 @@ from pydantic.plugin import _loader
 
 @pytest.mark.critical
 @pytest.mark.host
-def test_collector_state(host_component):
-    """Records what the collector looks like while a check runs."""
+def test_collector_state(host_component, request):
+    """Records what the collector looks like while a check runs (and, in-process, a weak
+    reference to the run's Config: is an earlier run's ever freed?)."""
+    if not hasattr(builtins, "opscheck_configs"):
+        builtins.opscheck_configs = []
+    builtins.opscheck_configs.append(weakref.ref(request.config))
     pathlib.Path(os.environ["STATE_OUT"]).write_text(json.dumps({
         "enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
         "pydantic_plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS"),
@@ -68,12 +75,40 @@ def test_checks_run_with_the_collector_on_and_the_loaded_suite_frozen(suite, sit
     # run) have the environment back as the operator gave it
     assert during["pydantic_plugins"] is None and during["ours"] is None
     assert gc.isenabled()
-    after_first = gc.get_freeze_count()
-    assert after_first > 0  # held until the next run in this process starts
-    suite.run("-k", "collector_state", "--checks", str(folder), checks=()).assert_outcomes(passed=1)
-    # the second run thawed the first run's objects before freezing its own: what the
-    # first run left is collectable, not frozen twice over
-    assert gc.get_freeze_count() < 2 * after_first
+    assert gc.get_freeze_count() > 0  # held until the next run in this process starts
+
+
+def test_what_an_earlier_run_in_the_process_left_is_freed_by_the_next(suite, monkeypatch,
+                                                                       capsys):
+    """pytest.main run again and again in one process (as a library user may): at most the
+    last run's objects stay frozen; each earlier run's Config is freed."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    suite.inventory(HOST)
+    configs: list[weakref.ref] = []
+
+    class Recorder:
+        def pytest_configure(self, config):
+            configs.append(weakref.ref(config))
+
+    for _ in range(5):
+        code = pytest.main(pytest_args(["--inventory", str(suite.inventory_path), "--co",
+                                        "-q"]), plugins=[Recorder()])
+        assert code == 0, capsys.readouterr().out[-2000:]
+        gc.collect()
+    alive = sum(ref() is not None for ref in configs)
+    assert alive <= 2, f"{alive} of 5 runs' configs are still alive"
+    gc.unfreeze()
+
+
+def test_a_process_that_runs_with_the_collector_off_keeps_it_off(suite, site):
+    folder, out = site
+    gc.disable()
+    try:
+        suite.run("-k", "collector_state", "--checks", str(folder), checks=()
+                  ).assert_outcomes(passed=1)
+        assert seen(out)["enabled"] is False and not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_an_operators_pydantic_plugin_setting_is_kept(suite, site, monkeypatch):
