@@ -172,8 +172,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Steps 1 and 2, on every phase's report (outermost: other plugins' wrappers, pytest's
     xfail handling among them, have made their changes when this runs)."""
     line = one_liner(item, call)
-    if line is None:
-        report = yield
+    if line is None or item.get_closest_marker("xfail") is not None:  # a waived check's
+        report = yield  # failure is xfailed, not worded: its traceback is what it shows
     else:  # pytest's traceback would be thrown away: it makes the exception's value alone
         option, style = item.config.option, item.config.option.tbstyle
         option.tbstyle = "value"

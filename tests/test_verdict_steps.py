@@ -27,12 +27,16 @@ def fresh_secrets(monkeypatch: pytest.MonkeyPatch):
 
 class Item:
     def __init__(self, name: str = "test_memory[bus]", component: Any = None,
-                 tbstyle: str = "short") -> None:
+                 tbstyle: str = "short", marks: dict[str, Any] | None = None) -> None:
         self.name = name
+        self.marks = marks or {}
         self.stash = pytest.Stash()
         if component is not None:
             self.stash[COMPONENT] = component
         self.config = SimpleNamespace(option=SimpleNamespace(tbstyle=tbstyle, fulltrace=False))
+
+    def get_closest_marker(self, name: str) -> Any:
+        return self.marks.get(name)
 
 
 def call(when: str, exc: BaseException | None) -> pytest.CallInfo:
@@ -284,8 +288,11 @@ def test_a_report_whose_traceback_is_replaced_is_built_without_one():
 
 
 def test_a_traceback_that_is_kept_is_built_as_the_operator_asked():
-    for item, exc in ((Item(tbstyle="short"), AssertionError()),  # a bare assert
-                      (Item(tbstyle="long"), KeyError("k"))):  # a crash, --tb=long
-        style, rep = make_report(item, call("call", exc), report(longrepr="the traceback"))
+    waived = Item(tbstyle="short", marks={"xfail": pytest.mark.xfail(reason="OPS-1").mark})
+    for item, exc, outcome in (
+            (Item(tbstyle="short"), AssertionError(), "failed"),  # a bare assert
+            (Item(tbstyle="long"), KeyError("k"), "failed"),  # a crash, --tb=long
+            (waived, KeyError("k"), "skipped")):  # a waived check's crash: xfailed, not worded
+        style, rep = make_report(item, call("call", exc), report(outcome, "the traceback"))
         assert style == item.config.option.tbstyle
         assert rep.longrepr == "the traceback"
