@@ -133,9 +133,23 @@ def test_an_empty_checkpoint_folder_is_judged_by_how_long_it_has_been_empty(suit
     os.utime(folder, (day_ago, day_ago))
     result = run(suite, "-k", "test_newest_checkpoint_fresh")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*newest checkpoint age in */checkpoints (no checkpoint "
-                                 "matching '[*]' yet; the folder unchanged since it was made or "
-                                 "emptied) 25* h ≥ critical 24 h*"])
+    result.stdout.fnmatch_lines(["*newest checkpoint age in */checkpoints (empty: no "
+                                 "checkpoint matching '[*]' yet; the folder unchanged since it "
+                                 "was made or emptied) 25* h ≥ critical 24 h*"])
+
+
+def test_a_checkpoint_folder_holding_no_checkpoint_fails_whatever_changes_it(suite, project):
+    """Only an empty folder is timed by its own change: a lock file written and a log left
+    there change it too, and are not checkpoints."""
+    suite.inventory(INVENTORY.replace('checkpoints = [', 'checkpoint_pattern = "cp-*"\n'
+                                      'checkpoints = ['))
+    folder = project / ".claude" / "checkpoints"
+    for cp in folder.iterdir():
+        cp.unlink()
+    (folder / "agent.log").write_text("wrote nothing\n")  # just now: the folder changed
+    result = run(suite, "-k", "test_newest_checkpoint_fresh")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*no checkpoint matching 'cp-[*]' in */checkpoints*"])
 
 
 def test_missing_checkpoint_folder_fails(suite, project):

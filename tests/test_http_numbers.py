@@ -442,3 +442,8 @@ def test_the_wave_profiles_agent_progress_reads_each_agents_newest_checkpoint(mo
     assert evaluate(entry, {"checkpoints": body}).value == 1.5  # wrapped in an object, too
     with pytest.raises(ValueProblem, match="'created_at' found nothing in"):
         evaluate(entry, {"items": body})  # another shape fails loudly
+    for empty in ([], {"checkpoints": []}):  # no checkpoint yet (a fresh install): 0 h
+        assert evaluate(entry, empty).value == 0
+    for wrong in (None, {"checkpoints": None}):  # a null body is no list: it fails
+        with pytest.raises(ValueProblem, match="'created_at' found nothing in"):
+            evaluate(entry, wrong)

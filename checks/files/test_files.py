@@ -72,8 +72,10 @@ def test_newest_checkpoint_fresh(files_component, checkpoint_dir, measure):
     except NotADirectoryError as exc:
         pytest.fail(f"{files_component}: checkpoint folder {exc}", pytrace=False)
     pattern = files_component.component.checkpoint_pattern
-    detail = (f"no checkpoint matching {pattern!r} yet; the folder unchanged since it was made "
-              "or emptied" if newest.none_yet else newest.path.name)
+    assert newest is not None, (
+        f"{files_component}: no checkpoint matching {pattern!r} in {checkpoint_dir}")
+    detail = (f"empty: no checkpoint matching {pattern!r} yet; the folder unchanged since it "
+              "was made or emptied" if newest.none_yet else newest.path.name)
     measure(f"newest checkpoint age in {checkpoint_dir}", round(newest.age_hours, 2),
             files_component.thresholds.checkpoint_age, detail=detail)
 

@@ -237,10 +237,11 @@ class FilesComponent(Component):
     limits: list[FileLimit] = Field(default_factory=list, description=(
         "file age or size against levels ([[components.limits]])"))
     checkpoints: list[str] = Field(default_factory=list, description=(
-        "folders whose newest entry must be younger than thresholds.checkpoint_age; a folder "
-        "with none yet is judged by how long it has been empty (a fresh install passes, a "
-        "folder left empty for longer fails)"))
-    checkpoint_pattern: str = Field(default="*", description="glob of checkpoint entries")
+        "folders whose newest entry must be younger than thresholds.checkpoint_age; an empty "
+        "folder is judged by how long it has been empty (a fresh install passes, a folder "
+        "left empty for longer fails); one holding entries but no checkpoint fails"))
+    checkpoint_pattern: str = Field(default="*", description="glob of checkpoint entries "
+                                    "('*' matches hidden entries too)")
     git: list[GitRepo] = Field(default_factory=list, description=(
         "git working trees (paths or globs, or tables with path, branch, commit_age) that "
         "must be clean and pass git fsck (deep), on their branch, with a recent commit"))
