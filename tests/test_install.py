@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -24,10 +25,19 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="session")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel and the sdist, built from the checkout with one command (make dist's)."""
+    """The wheel and the sdist, built with one command (make dist's) from a copy of the
+    checkout's tree: a build writes its metadata into the source folder, and two xdist
+    workers building the checkout itself at once broke each other's build."""
+    source = tmp_path_factory.mktemp("source") / "opscheck"
+    shutil.copytree(REPO, source, symlinks=True, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "build", "dist", "*.egg-info", ".tox", ".mypy_cache", ".ruff_cache",
+        ".hypothesis", "mutants"))
+    for local in (".venv/bin/python", "build/lib/stale.py", "dist/old.whl", "reports/x.html"):
+        (source / local).parent.mkdir(parents=True, exist_ok=True)  # a working checkout's
+        (source / local).write_text("")  # local state, which no artefact may carry
     out = tmp_path_factory.mktemp("dist")
     subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out),
-                    str(REPO)], check=True, capture_output=True, timeout=300)
+                    str(source)], check=True, capture_output=True, timeout=300)
     return out
 
 
@@ -122,6 +132,10 @@ def test_with_no_inventory_named_the_installed_command_checks_this_host(installe
     assert "this-host (host): 2 passed" in done.stdout
     assert re.search(r"opscheck inventory: \S+/site-packages/opscheck/inventory\.toml "
                      r"\(default\); system this-host", done.stdout), done.stdout[:2000]
+    nagios = opscheck(installed, "-m", "critical", "--nagios", cwd=empty)  # a job missing
+    assert nagios.returncode == 0  # its --inventory is not read as the stack's OK:
+    assert nagios.stdout.startswith(
+        "OPSCHECK OK - 2 ok (this-host, default inventory: this machine)"), nagios.stdout
 
 
 def test_both_spellings_of_a_path_option_and_a_second_cron_run(installed, stack, empty):

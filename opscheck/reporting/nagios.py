@@ -30,7 +30,7 @@ import pytest
 from _pytest.config import create_terminal_writer
 
 from opscheck import secrets
-from opscheck.plugin import inventory_of
+from opscheck.plugin import inventory_of, inventory_path
 from opscheck.reporting.records import RANK, STATUS, records, verdict
 from opscheck.settings import get, on_controller
 from opscheck.thresholds import fmt
@@ -100,6 +100,12 @@ def perfdata(recs: list[dict[str, Any]]) -> str:
     return " ".join(items)
 
 
+def _default_noted(config: pytest.Config) -> str:
+    """A job that named no inventory checks the machine it runs on: the status line says so,
+    so that a cron or NRPE line missing its ``--inventory`` is not read as the stack's OK."""
+    return ", default inventory: this machine" if inventory_path(config)[1] == "default" else ""
+
+
 def output(config: pytest.Config) -> tuple[int, str]:
     """(exit code, plugin output: the status line, then one line per check not OK)."""
     recs = records(config)
@@ -110,7 +116,7 @@ def output(config: pytest.Config) -> tuple[int, str]:
     order = ("failed", "could not run", "warning", "remediated", "waived", "passed", "skipped")
     text = ", ".join(f"{counted[s]} {WORDS.get(s, s)}" for s in order if counted.get(s))
     line = (f"OPSCHECK {STATUS[code]} - {text or 'no checks ran'} "
-            f"({inventory_of(config).system.name})")
+            f"({inventory_of(config).system.name}{_default_noted(config)})")
     data = perfdata(recs)
     lines = [f"{line} | {data}" if data else line]
     bad = sorted((r for r in recs if r["code"]), key=lambda r: -RANK[r["code"]])
