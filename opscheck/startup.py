@@ -17,7 +17,8 @@ first time a model is built (a scan of all their metadata); none is meant for op
 models, so the scan is skipped while the suite loads (``PYDANTIC_DISABLE_PLUGINS``,
 pydantic's documented switch), and the environment is given back as it was once the checks
 start: the commands a check runs inherit the operator's environment, not opscheck's
-setting (an operator who sets it keeps their value throughout).
+setting (an operator who sets it keeps their value throughout). A model first built after
+that (a reading built inside a check) makes pydantic's scan then, once.
 
 Registered first by :mod:`opscheck.suite`, before the modules it pays off for are imported.
 """
