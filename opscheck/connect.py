@@ -203,13 +203,11 @@ def unreachable_line(item: pytest.Item, exc: BaseException) -> str | None:
     return f"{component.name} at {component.address}: {one_line(exc)}"
 
 
-def unreachable_now(item: pytest.Item, exc: BaseException) -> str | None:
-    """:func:`unreachable_line`, and the component marked unreachable for the rest of the
-    run when there is one."""
-    line = unreachable_line(item, exc)
-    if line is not None:
+def mark_if_unreachable(item: pytest.Item, exc: BaseException) -> None:
+    """When ``exc`` is about reaching the check's component (:func:`unreachable_line`): the
+    component is unreachable for the rest of the run."""
+    if unreachable_line(item, exc) is not None:
         connections(item.config).mark_failed(item.stash[COMPONENT], one_line(exc))
-    return line
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -140,7 +140,7 @@ def word(item: pytest.Item, call: pytest.CallInfo[None], report: pytest.TestRepo
         return
     setattr(report, CAUSE, cause(item, call))
     if call.when == "call":
-        connect.unreachable_now(item, excinfo.value)
+        connect.mark_if_unreachable(item, excinfo.value)
     if line is not None:
         report.longrepr = text.one_line(secrets.redact(line))
 
