@@ -9,7 +9,10 @@ Cases, each the median of RUNS runs, interleaved so that machine noise hits them
   off, `-p pytest_timeout -p testinfra.plugin`): the floor the command is held against;
 - `pytest` running the same trivial test with every installed plugin auto-loaded (what a
   plain `pytest` in this environment pays, pytest-html and allure-pytest included);
-- `opscheck --report-html=…`: what asking for a report adds (it loads pytest-html).
+- `opscheck --report-html=…`: what asking for a report adds (it loads pytest-html);
+- the same trivial pytest run with pydantic's ``BaseModel`` imported by a conftest (nothing
+  else of opscheck): the share of the floor that the inventory's validation library alone
+  takes before opscheck does anything of its own.
 
 Bytecode is cached as an installed package has it (``PYTHONDONTWRITEBYTECODE`` is dropped
 for the runs, and one untimed run of each case writes it first): otherwise every run would
@@ -51,10 +54,12 @@ def main() -> None:
     runs = parser.parse_args().runs
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        empty, trivial = root / "empty", root / "trivial"
+        empty, trivial, models = root / "empty", root / "trivial", root / "pydantic"
         empty.mkdir()
-        trivial.mkdir()
-        (trivial / "test_one.py").write_text("def test_one():\n    assert True\n")
+        for folder in (trivial, models):
+            folder.mkdir()
+            (folder / "test_one.py").write_text("def test_one():\n    assert True\n")
+        (models / "conftest.py").write_text("from pydantic import BaseModel  # noqa: F401\n")
         base = {k: v for k, v in os.environ.items()
                 if not k.startswith("OPSCHECK_") and k != "PYTHONDONTWRITEBYTECODE"}
         base["OPSCHECK_STATE_DIR"] = str(root / "state")
@@ -73,6 +78,9 @@ def main() -> None:
             "opscheck -m critical --report-html":
                 ([str(BIN / "opscheck"), "-q", "-m", "critical", "--inventory", inventory,
                   f"--report-html={root / 'r.html'}"], empty, base),
+            "pytest, 1 trivial test, same plugins + pydantic":
+                ([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "-p", "pytest_timeout",
+                  "-p", "testinfra.plugin", "test_one.py"], models, off),
         }
         times: dict[str, list[float]] = {name: [] for name in cases}
         for cmd, cwd, env in cases.values():  # untimed: the bytecode caches written

@@ -77,6 +77,11 @@ def rows(peers: dict[str, Any] | None, startup: dict[str, Any] | None) -> list[t
         mine = startup["medians"][name]
         found.append(("start-up, -m critical", f"{mine:.3f} s", f"{startup['floor']:.3f} s "
                       "pytest, same plugins", f"{mine / startup['floor']:.2f}x"))
+        models = startup["medians"].get("pytest, 1 trivial test, same plugins + pydantic")
+        if models is not None:  # the validation library's share of the floor, alone
+            found.append(("start-up floor with pydantic imported", f"{models:.3f} s",
+                          f"{startup['floor']:.3f} s pytest, same plugins",
+                          f"{models / startup['floor']:.2f}x"))
     return found
 
 
