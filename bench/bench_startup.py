@@ -65,22 +65,20 @@ def main() -> None:
         base["OPSCHECK_STATE_DIR"] = str(root / "state")
         off = {**base, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         inventory = str(REPO / "inventory.toml")
+        same_plugins = [str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "-p",
+                        "pytest_timeout", "-p", "testinfra.plugin", "test_one.py"]
         cases = {
             "opscheck -m critical (this host, 2 checks)":
                 ([str(BIN / "opscheck"), "-q", "-m", "critical", "--inventory", inventory],
                  empty, base),
-            "pytest, 1 trivial test, the same plugins":
-                ([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "-p", "pytest_timeout",
-                  "-p", "testinfra.plugin", "test_one.py"], trivial, off),
+            "pytest, 1 trivial test, the same plugins": (same_plugins, trivial, off),
             "pytest, 1 trivial test, every plugin auto-loaded":
                 ([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "test_one.py"], trivial,
                  base),
             "opscheck -m critical --report-html":
                 ([str(BIN / "opscheck"), "-q", "-m", "critical", "--inventory", inventory,
                   f"--report-html={root / 'r.html'}"], empty, base),
-            "pytest, 1 trivial test, same plugins + pydantic":
-                ([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider", "-p", "pytest_timeout",
-                  "-p", "testinfra.plugin", "test_one.py"], models, off),
+            "pytest, 1 trivial test, same plugins + pydantic": (same_plugins, models, off),
         }
         times: dict[str, list[float]] = {name: [] for name in cases}
         for cmd, cwd, env in cases.values():  # untimed: the bytecode caches written
